@@ -1,0 +1,41 @@
+import { Role } from '../schema/enums.js';
+
+const { ADMIN, MARKETER, ANALYST, INGEST } = Role;
+const READERS = [ADMIN, MARKETER, ANALYST] as const;
+const EVERYONE = [ADMIN, MARKETER, ANALYST, INGEST] as const;
+const CUSTOMER_WRITERS = [ADMIN, INGEST] as const;
+
+/**
+ * Who may call each root operation: `Type.field` -> roles. This table is the authorisation of the
+ * API: an operation missing from it is refused to everyone, and a test walks every root field of the
+ * built schema so that a new operation without a line here fails the build.
+ *
+ * - admin: everything, including API keys and the attribute catalogue;
+ * - marketer: segments, campaigns and policies; reads customers;
+ * - analyst: read-only, with contact fields masked;
+ * - ingest: customer data writes only (and the catalogue it must write against).
+ */
+export const ACCESS_POLICY: Readonly<Record<string, readonly Role[]>> = {
+  'Query.viewer': EVERYONE,
+  'Query.customer': READERS,
+  'Query.customers': READERS,
+  'Query.attributeDefinitions': EVERYONE,
+  'Query.apiKeys': [ADMIN],
+
+  'Mutation.upsertCustomers': CUSTOMER_WRITERS,
+  'Mutation.recordTransactions': CUSTOMER_WRITERS,
+  'Mutation.trackEvents': CUSTOMER_WRITERS,
+  'Mutation.setConsent': CUSTOMER_WRITERS,
+  'Mutation.defineAttribute': [ADMIN],
+  'Mutation.deleteAttributeDefinition': [ADMIN],
+  'Mutation.createApiKey': [ADMIN],
+  'Mutation.revokeApiKey': [ADMIN],
+};
+
+/** True when `role` may call the root field `type.field`. Unknown operations are refused. */
+export function isAllowed(role: Role, type: string, field: string): boolean {
+  return ACCESS_POLICY[`${type}.${field}`]?.includes(role) ?? false;
+}
+
+/** Roles that see contact fields (email, phone, street address) masked. */
+export const MASKED_CONTACT_ROLES: ReadonlySet<Role> = new Set([ANALYST]);

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Everything else receives a `Config`.
+ * Defaults give a working local service with no environment at all.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.string().url().optional(),
+  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/cible'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_CREATE_IF_MISSING: bool.default(true),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('cible'),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: bool.optional(),
+  SMTP_URL: z.string().default('smtp://127.0.0.1:1025'),
+  SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+  MAIL_FROM: z.string().default('Cible <no-reply@cible.local>'),
+  MAIL_CATCHER_URL: z.string().default('http://localhost:8025'),
+  TWILIO_ACCOUNT_SID: z.string().default('ACdevelopment00000000000000000000'),
+  TWILIO_AUTH_TOKEN: z.string().default('development-token'),
+  TWILIO_FROM: z.string().default('+15005550006'),
+  TWILIO_API_URL: z.string().url().optional(),
+  GRAPHQL_SANDBOX: bool.optional(),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(10),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).max(1000).default(20),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(20000),
+  GRAPHQL_BODY_LIMIT: z.string().default('25mb'),
+  BULK_MAX_ROWS: z.coerce.number().int().min(1).max(100000).default(10000),
+  API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
+  DEV_ADMIN_KEY_FILE: z.string().default('.cible-dev-admin-key'),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+});
+
+export type Config = Readonly<{
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  publicUrl: string;
+  databaseUrl: string;
+  databasePoolSize: number;
+  databaseCreateIfMissing: boolean;
+  redisUrl: string;
+  queuePrefix: string;
+  workerConcurrency: number;
+  logLevel: string;
+  logPretty: boolean;
+  smtp: { url: string; poolSize: number; from: string; catcherUrl: string };
+  twilio: { accountSid: string; authToken: string; from: string; apiUrl?: string };
+  graphql: { sandbox: boolean; maxDepth: number; maxAliases: number; maxCost: number; bodyLimit: string };
+  bulkMaxRows: number;
+  apiKeyCacheSeconds: number;
+  devAdminKeyFile: string;
+  shutdownGraceMs: number;
+}>;
+
+/** Thrown when the environment does not validate; its message lists every bad variable. */
+export class ConfigError extends Error {}
+
+/** Parses and validates an environment (default: `process.env`) into a `Config`. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(stripEmpty(env));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  const isDev = e.NODE_ENV !== 'production';
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseCreateIfMissing: e.DATABASE_CREATE_IF_MISSING,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    logLevel: e.LOG_LEVEL,
+    logPretty: e.LOG_PRETTY ?? (isDev && process.stdout.isTTY === true),
+    smtp: { url: e.SMTP_URL, poolSize: e.SMTP_POOL_SIZE, from: e.MAIL_FROM, catcherUrl: e.MAIL_CATCHER_URL },
+    twilio: {
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      authToken: e.TWILIO_AUTH_TOKEN,
+      from: e.TWILIO_FROM,
+      apiUrl: e.TWILIO_API_URL,
+    },
+    graphql: {
+      sandbox: e.GRAPHQL_SANDBOX ?? isDev,
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxCost: e.GRAPHQL_MAX_COST,
+      bodyLimit: e.GRAPHQL_BODY_LIMIT,
+    },
+    bulkMaxRows: e.BULK_MAX_ROWS,
+    apiKeyCacheSeconds: e.API_KEY_CACHE_SECONDS,
+    devAdminKeyFile: e.DEV_ADMIN_KEY_FILE,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  });
+}
+
+/** An empty variable (`PORT=`) means "use the default", as in most twelve-factor tools. */
+function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}
+
+/** Removes the password from a connection URL before it is printed or logged. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

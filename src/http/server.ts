@@ -1,0 +1,129 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { pinoHttp } from 'pino-http';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { Services } from '../services.js';
+import { keyFromHeaders } from '../auth/api-keys.js';
+import { authorizeOperationPlugin } from '../auth/authorize-operation.js';
+import { createContext, type Context } from '../resolvers/context.js';
+import { buildCibleSchema } from '../resolvers/schema.js';
+import { errorLoggingPlugin, formatError } from './graphql-errors.js';
+import { checkReadiness } from './readiness.js';
+
+export interface HttpServer {
+  server: http.Server;
+  apollo: ApolloServer<Context>;
+  /** Listening address, once `listen` resolved. */
+  url: string;
+  close(): Promise<void>;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,100}$/;
+
+/**
+ * The HTTP server: GraphQL at /graphql, /healthz and /readyz. The tracking pixel, click redirect,
+ * unsubscribe and provider webhooks of the delivery issues mount on the same express app.
+ */
+export async function startHttpServer(options: { config: Config; db: Db; services: Services; logger: Logger; port?: number; host?: string }): Promise<HttpServer> {
+  const { config, db, services, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  const server = http.createServer(app);
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const report = await checkReadiness({ db, redis: services.redis });
+    res.status(report.ready ? 200 : 503).json(report);
+  });
+
+  const schema = await buildCibleSchema();
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError,
+    validationRules: [
+      maxDepthRule({ n: config.graphql.maxDepth, ignoreIntrospection: true }),
+      maxAliasesRule({ n: config.graphql.maxAliases }),
+      costLimitRule({ maxCost: config.graphql.maxCost, ignoreIntrospection: true }),
+    ],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      config.graphql.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      authorizeOperationPlugin({ publicIntrospection: config.graphql.sandbox }),
+      errorLoggingPlugin(),
+    ],
+  });
+  await apollo.start();
+
+  app.use(
+    '/graphql',
+    express.json({ limit: config.graphql.bodyLimit }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) =>
+        createContext({
+          requestId: String(req.id),
+          principal: await services.apiKeys.verify(keyFromHeaders(req.headers)),
+          db,
+          config,
+          logger: req.log,
+          services,
+        }),
+    }),
+  );
+
+  // Body too large or malformed JSON: a GraphQL-shaped error, never an HTML page.
+  app.use((err: { type?: string; status?: number; message?: string }, req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) req.log.error({ err }, 'unhandled HTTP error');
+    const code = err.type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
+    res.status(status).json({
+      errors: [{ message: status === 500 ? 'Internal server error' : (err.message ?? 'Bad request'), extensions: { code, field: null, reason: err.type ?? code } }],
+    });
+  });
+
+  const port = options.port ?? config.port;
+  const host = options.host ?? config.host;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    server,
+    apollo,
+    url: `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${boundPort}`,
+    async close() {
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import validator from 'validator';
+
+const { isEmail, isISO31661Alpha2 } = validator;
+
+/**
+ * Checks for single values, shared by the GraphQL mutations and the file importer so that both
+ * accept exactly the same data. Each returns the normalised value, or `undefined` when invalid.
+ */
+
+/** Lower-cased, trimmed email when valid (RFC 5321 length limits included). */
+export function normaliseEmail(value: string): string | undefined {
+  const email = value.trim().toLowerCase();
+  if (email.length > 254 || !isEmail(email, { allow_utf8_local_part: true, require_tld: true })) return undefined;
+  return email;
+}
+
+/**
+ * E.164 form of a phone number. A number without `+` is read as national to `country`
+ * (the customer's own country when known); without a country it cannot be interpreted.
+ */
+export function normalisePhone(value: string, country: string | null | undefined): string | undefined {
+  const trimmed = value.trim();
+  if (trimmed.length === 0 || trimmed.length > 40) return undefined;
+  const defaultCountry = country && isISO31661Alpha2(country) ? (country as CountryCode) : undefined;
+  if (!trimmed.startsWith('+') && !trimmed.startsWith('00') && !defaultCountry) return undefined;
+  const parsed = parsePhoneNumberFromString(trimmed, defaultCountry);
+  return parsed && parsed.isValid() ? parsed.number : undefined;
+}
+
+const timeZones = new Map<string, boolean>();
+/** True for an IANA time zone name the runtime knows (`Europe/Paris`, `UTC`, ...). */
+export function isTimeZone(value: string): boolean {
+  let known = timeZones.get(value);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: value });
+      known = value.length <= 64;
+    } catch {
+      known = false;
+    }
+    if (timeZones.size < 10_000) timeZones.set(value, known);
+  }
+  return known;
+}
+
+/** Canonical BCP 47 tag (`fr-fr` becomes `fr-FR`). */
+export function normaliseLocale(value: string): string | undefined {
+  try {
+    const [tag] = Intl.getCanonicalLocales(value.trim());
+    return tag && tag.length <= 35 ? tag : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** ISO 3166-1 alpha-2 code, upper-cased. */
+export function normaliseCountry(value: string): string | undefined {
+  const code = value.trim().toUpperCase();
+  return isISO31661Alpha2(code) ? code : undefined;
+}
+
+const currencies = new Set(Intl.supportedValuesOf('currency'));
+/** ISO 4217 currency code, upper-cased. */
+export function normaliseCurrency(value: string): string | undefined {
+  const code = value.trim().toUpperCase();
+  return currencies.has(code) ? code : undefined;
+}
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** A real calendar date written `YYYY-MM-DD` (no 30 February). */
+export function parseLocalDate(value: string): string | undefined {
+  const m = DATE_RE.exec(value.trim());
+  if (!m) return undefined;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return undefined;
+  return m[0];
+}
+
+const DATETIME_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+/**
+ * An instant written in ISO 8601 with an explicit offset (`2026-03-01T10:00:00Z`, `...+01:00`).
+ * A local time without offset is refused: its meaning would depend on the server's time zone.
+ */
+export function parseInstant(value: string | Date): Date | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
+  const trimmed = value.trim();
+  if (!DATETIME_RE.test(trimmed)) return undefined;
+  const date = new Date(trimmed.replace(' ', 'T'));
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** Trimmed text of at most `max` characters, without control characters; empty becomes null. */
+export function cleanText(value: string, max: number): string | null | undefined {
+  const text = value.trim();
+  if (text.length > max || /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(text)) return undefined;
+  return text.length === 0 ? null : text;
+}

@@ -1,0 +1,166 @@
+-- Set-based merge of staged customer rows (stage_customers, stage_consents) into customers.
+-- Semantics: a field whose bit is not set in `present` is left unchanged, a set bit with NULL clears
+-- the field, attributes merge by key (attributes_unset lists keys to remove). A row whose merged
+-- values equal the stored ones is not touched at all, so `updated_at` moves only on real change and
+-- re-sending a batch is a no-op. Bits follow CUSTOMER_FIELDS in customer-row.ts (a test checks it).
+
+-- name: reject_erased
+-- Rows aimed at an erased (tombstoned) customer are refused and removed from the stage.
+-- $1: none.
+DELETE FROM stage_customers s
+USING customers c
+WHERE c.external_id = s.external_id AND c.erased_at IS NOT NULL
+RETURNING s.ord, s.external_id
+
+-- name: insert_new
+-- New customers. ON CONFLICT DO NOTHING: a customer inserted meanwhile by a concurrent batch is
+-- merged by update_existing, which runs next in the same transaction.
+-- Ordered by external_id so concurrent batches take their locks in the same order.
+-- $1: now (created_at, updated_at).
+INSERT INTO customers (
+  external_id,
+  email,
+  phone,
+  first_name,
+  last_name,
+  birth_date,
+  gender,
+  locale,
+  time_zone,
+  street_address,
+  city,
+  region,
+  country,
+  postal_code,
+  household_size,
+  income_band,
+  occupation,
+  signup_channel,
+  signed_up_at,
+  acquisition_source,
+  referral_source,
+  devices,
+  platforms,
+  loyalty_tier,
+  loyalty_points,
+  preferred_channel,
+  attributes, created_at, updated_at
+)
+SELECT
+  s.external_id,
+  s.email, s.phone, s.first_name, s.last_name, s.birth_date, s.gender, s.locale, s.time_zone, s.street_address, s.city, s.region, s.country, s.postal_code, s.household_size, s.income_band, s.occupation, s.signup_channel, s.signed_up_at, s.acquisition_source, s.referral_source, s.devices, s.platforms, s.loyalty_tier, s.loyalty_points, s.preferred_channel,
+  coalesce(s.attributes_set, '{}'::jsonb), $1, $1
+FROM stage_customers s
+WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.external_id = s.external_id)
+ORDER BY s.external_id
+ON CONFLICT (external_id) DO NOTHING
+
+-- name: update_existing
+-- Existing customers, merged field by field. The CTE locks the target rows in id order (FOR UPDATE
+-- returns their newest version, so two concurrent batches touching different fields of one customer
+-- both land) and computes the merged row; the UPDATE only touches rows that actually change.
+-- $1: now (updated_at).
+WITH merged AS (
+  SELECT
+    c.id,
+    CASE WHEN (s.present & 1) <> 0 THEN s.email ELSE c.email END AS email,
+    CASE WHEN (s.present & 2) <> 0 THEN s.phone ELSE c.phone END AS phone,
+    CASE WHEN (s.present & 4) <> 0 THEN s.first_name ELSE c.first_name END AS first_name,
+    CASE WHEN (s.present & 8) <> 0 THEN s.last_name ELSE c.last_name END AS last_name,
+    CASE WHEN (s.present & 16) <> 0 THEN s.birth_date ELSE c.birth_date END AS birth_date,
+    CASE WHEN (s.present & 32) <> 0 THEN s.gender ELSE c.gender END AS gender,
+    CASE WHEN (s.present & 64) <> 0 THEN s.locale ELSE c.locale END AS locale,
+    CASE WHEN (s.present & 128) <> 0 THEN s.time_zone ELSE c.time_zone END AS time_zone,
+    CASE WHEN (s.present & 256) <> 0 THEN s.street_address ELSE c.street_address END AS street_address,
+    CASE WHEN (s.present & 512) <> 0 THEN s.city ELSE c.city END AS city,
+    CASE WHEN (s.present & 1024) <> 0 THEN s.region ELSE c.region END AS region,
+    CASE WHEN (s.present & 2048) <> 0 THEN s.country ELSE c.country END AS country,
+    CASE WHEN (s.present & 4096) <> 0 THEN s.postal_code ELSE c.postal_code END AS postal_code,
+    CASE WHEN (s.present & 8192) <> 0 THEN s.household_size ELSE c.household_size END AS household_size,
+    CASE WHEN (s.present & 16384) <> 0 THEN s.income_band ELSE c.income_band END AS income_band,
+    CASE WHEN (s.present & 32768) <> 0 THEN s.occupation ELSE c.occupation END AS occupation,
+    CASE WHEN (s.present & 65536) <> 0 THEN s.signup_channel ELSE c.signup_channel END AS signup_channel,
+    CASE WHEN (s.present & 131072) <> 0 THEN s.signed_up_at ELSE c.signed_up_at END AS signed_up_at,
+    CASE WHEN (s.present & 262144) <> 0 THEN s.acquisition_source ELSE c.acquisition_source END AS acquisition_source,
+    CASE WHEN (s.present & 524288) <> 0 THEN s.referral_source ELSE c.referral_source END AS referral_source,
+    CASE WHEN (s.present & 1048576) <> 0 THEN s.devices ELSE c.devices END AS devices,
+    CASE WHEN (s.present & 2097152) <> 0 THEN s.platforms ELSE c.platforms END AS platforms,
+    CASE WHEN (s.present & 4194304) <> 0 THEN s.loyalty_tier ELSE c.loyalty_tier END AS loyalty_tier,
+    CASE WHEN (s.present & 8388608) <> 0 THEN s.loyalty_points ELSE c.loyalty_points END AS loyalty_points,
+    CASE WHEN (s.present & 16777216) <> 0 THEN s.preferred_channel ELSE c.preferred_channel END AS preferred_channel,
+    CASE WHEN (s.present & 33554432) <> 0
+         THEN (c.attributes || coalesce(s.attributes_set, '{}'::jsonb)) - coalesce(s.attributes_unset, '{}'::text[])
+         ELSE c.attributes END AS attributes
+  FROM stage_customers s
+  JOIN customers c ON c.external_id = s.external_id
+  WHERE c.erased_at IS NULL
+  ORDER BY c.id
+  FOR UPDATE OF c
+)
+UPDATE customers c SET
+  email = m.email,
+  phone = m.phone,
+  first_name = m.first_name,
+  last_name = m.last_name,
+  birth_date = m.birth_date,
+  gender = m.gender,
+  locale = m.locale,
+  time_zone = m.time_zone,
+  street_address = m.street_address,
+  city = m.city,
+  region = m.region,
+  country = m.country,
+  postal_code = m.postal_code,
+  household_size = m.household_size,
+  income_band = m.income_band,
+  occupation = m.occupation,
+  signup_channel = m.signup_channel,
+  signed_up_at = m.signed_up_at,
+  acquisition_source = m.acquisition_source,
+  referral_source = m.referral_source,
+  devices = m.devices,
+  platforms = m.platforms,
+  loyalty_tier = m.loyalty_tier,
+  loyalty_points = m.loyalty_points,
+  preferred_channel = m.preferred_channel,
+  attributes = m.attributes,
+  updated_at = $1
+FROM merged m
+WHERE c.id = m.id
+  AND (m.email, m.phone, m.first_name, m.last_name, m.birth_date, m.gender, m.locale, m.time_zone, m.street_address, m.city, m.region, m.country, m.postal_code, m.household_size, m.income_band, m.occupation, m.signup_channel, m.signed_up_at, m.acquisition_source, m.referral_source, m.devices, m.platforms, m.loyalty_tier, m.loyalty_points, m.preferred_channel, m.attributes)
+      IS DISTINCT FROM
+      (c.email, c.phone, c.first_name, c.last_name, c.birth_date, c.gender, c.locale, c.time_zone, c.street_address, c.city, c.region, c.country, c.postal_code, c.household_size, c.income_band, c.occupation, c.signup_channel, c.signed_up_at, c.acquisition_source, c.referral_source, c.devices, c.platforms, c.loyalty_tier, c.loyalty_points, c.preferred_channel, c.attributes)
+
+-- name: apply_consents
+-- Consent changes. The newest change per (customer, channel) becomes the current consent unless an
+-- even newer one is already stored, so a stale CRM re-sync cannot undo an opt-out; at equal times an
+-- opt-out wins. Every change received is kept in consent_changes (once: replays are deduplicated by
+-- its unique key), with is_applied telling whether it changed the current consent.
+-- $1: now (recorded_at).
+WITH incoming AS (
+  SELECT c.id AS customer_id, sc.channel, sc.status, sc.source, sc.changed_at, sc.ord
+  FROM stage_consents sc
+  JOIN customers c ON c.external_id = sc.external_id
+  WHERE c.erased_at IS NULL
+), newest AS (
+  SELECT DISTINCT ON (customer_id, channel) *
+  FROM incoming
+  ORDER BY customer_id, channel, changed_at DESC, (status = 'UNSUBSCRIBED') DESC, ord DESC
+), applied AS (
+  INSERT INTO customer_consents AS cur (customer_id, channel, status, source, changed_at, recorded_at)
+  SELECT customer_id, channel, status, source, changed_at, $1 FROM newest
+  ORDER BY customer_id, channel
+  ON CONFLICT (customer_id, channel) DO UPDATE
+    SET status = EXCLUDED.status, source = EXCLUDED.source,
+        changed_at = EXCLUDED.changed_at, recorded_at = EXCLUDED.recorded_at
+    WHERE EXCLUDED.changed_at > cur.changed_at
+       OR (EXCLUDED.changed_at = cur.changed_at AND EXCLUDED.status = 'UNSUBSCRIBED' AND cur.status <> 'UNSUBSCRIBED')
+  RETURNING customer_id, channel, status, changed_at
+)
+INSERT INTO consent_changes (customer_id, channel, status, source, changed_at, recorded_at, is_applied)
+SELECT i.customer_id, i.channel, i.status, i.source, i.changed_at, $1,
+       EXISTS (SELECT 1 FROM applied a
+               WHERE a.customer_id = i.customer_id AND a.channel = i.channel
+                 AND a.changed_at = i.changed_at AND a.status = i.status)
+FROM incoming i
+ON CONFLICT ON CONSTRAINT consent_changes_dedupe_key DO NOTHING

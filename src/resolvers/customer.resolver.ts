@@ -1,0 +1,119 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { MASKED_CONTACT_ROLES } from '../auth/access-policy.js';
+import { countCustomers, findCustomers } from '../customers/customer-queries.js';
+import { maskContactFields } from '../customers/mask.js';
+import { badInput } from '../errors.js';
+import { normaliseCountry } from '../ingestion/field-checks.js';
+import { ConsentChange, CustomerConsent } from '../schema/consent.entity.js';
+import { CustomerEvent } from '../schema/customer-event.entity.js';
+import { CustomerConnection, CustomerFilterInput } from '../schema/customer-connection.type.js';
+import { Customer } from '../schema/customer.entity.js';
+import { Channel, ConsentStatus } from '../schema/enums.js';
+import { decodeCursor, encodeCursor } from '../schema/page.type.js';
+import { Transaction } from '../schema/transaction.entity.js';
+import type { Context } from './context.js';
+
+const MAX_PAGE = 500;
+const MAX_NESTED = 100;
+
+/** Checks a page size argument; errors name the argument. */
+export function checkFirst(first: number, field: string, max: number): number {
+  if (!Number.isInteger(first) || first < 0 || first > max) throw badInput(field, 'OUT_OF_RANGE', `${field} must be between 0 and ${max}`);
+  return first;
+}
+
+function present(ctx: Context, c: Customer): Customer {
+  return ctx.principal && MASKED_CONTACT_ROLES.has(ctx.principal.role) ? maskContactFields(c) : c;
+}
+
+@Resolver(() => Customer)
+export class CustomerResolver {
+  @Query(() => Customer, { nullable: true, description: 'One customer by internal id or by external id (exactly one of the two). Null when none.' })
+  async customer(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID, { nullable: true }) id?: string | null,
+    @Arg('externalId', () => String, { nullable: true }) externalId?: string | null,
+  ): Promise<Customer | null> {
+    if ((id == null) === (externalId == null)) throw badInput('id', 'ONE_OF', 'give exactly one of id and externalId');
+    if (id != null && !/^\d{1,19}$/.test(id)) throw badInput('id', 'INVALID_ID', 'id must be a customer id (digits)');
+    const row = id != null ? await ctx.loaders.customerById.load(id) : await ctx.loaders.customerByExternalId.load(externalId!);
+    return row ? present(ctx, row) : null;
+  }
+
+  @Query(() => CustomerConnection, { description: 'Customers in id order, filtered, one keyset page at a time.' })
+  async customers(
+    @Ctx() ctx: Context,
+    @Arg('filter', () => CustomerFilterInput, { nullable: true }) filter?: CustomerFilterInput | null,
+    @Arg('first', () => Int, { defaultValue: 50, description: `Page size, at most ${MAX_PAGE}.` }) first = 50,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after?: string | null,
+  ): Promise<CustomerConnection> {
+    checkFirst(first, 'first', MAX_PAGE);
+    const afterId = after ? decodeCursor(after) : null;
+    if (after && !afterId) throw badInput('after', 'INVALID_CURSOR', 'after is not a cursor returned by this API');
+    const f = { ...filter };
+    if (f.country != null) {
+      const country = normaliseCountry(f.country);
+      if (!country) throw badInput('filter.country', 'INVALID_COUNTRY', 'country must be an ISO 3166-1 alpha-2 code such as FR');
+      f.country = country;
+    }
+    if (f.search != null && f.search.length > 200) throw badInput('filter.search', 'TOO_LONG', 'search is limited to 200 characters');
+    const rows = await findCustomers(ctx.db, f, afterId, first + 1);
+    const page = rows.slice(0, first).map((c) => present(ctx, c));
+    return {
+      edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),
+      nodes: page,
+      pageInfo: { hasNextPage: rows.length > first, endCursor: page.length ? encodeCursor(page[page.length - 1].id) : null },
+      totalCount: () => countCustomers(ctx.db, f),
+    };
+  }
+
+  @FieldResolver(() => [CustomerConsent], { description: 'Current marketing consent on every channel (NEVER_ASKED where nothing was recorded).' })
+  async consents(@Root() customer: Customer, @Ctx() ctx: Context): Promise<Partial<CustomerConsent>[]> {
+    const stored = await ctx.loaders.consents.load(customer.id);
+    return Object.values(Channel).map(
+      (channel) =>
+        stored.find((s) => s.channel === channel) ?? {
+          customerId: customer.id,
+          channel,
+          status: ConsentStatus.NEVER_ASKED,
+          source: null,
+          changedAt: null,
+          recordedAt: null,
+        },
+    );
+  }
+
+  @FieldResolver(() => [ConsentChange], { description: 'Consent changes as received, newest first, including those a newer change outranked.' })
+  async consentHistory(
+    @Root() customer: Customer,
+    @Ctx() ctx: Context,
+    @Arg('channel', () => Channel, { nullable: true }) channel?: Channel | null,
+    @Arg('first', () => Int, { defaultValue: 20 }) first = 20,
+  ): Promise<ConsentChange[]> {
+    checkFirst(first, 'first', MAX_NESTED);
+    return ctx.loaders.consentHistory(JSON.stringify({ channel: channel ?? null, limit: first })).load(customer.id);
+  }
+
+  @FieldResolver(() => [Transaction], { description: 'Purchases, newest first. Page back with `before` = the oldest occurredAt seen.' })
+  async transactions(
+    @Root() customer: Customer,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { defaultValue: 20, description: `At most ${MAX_NESTED}.` }) first = 20,
+    @Arg('before', () => Date, { nullable: true }) before?: Date | null,
+  ): Promise<Transaction[]> {
+    checkFirst(first, 'first', MAX_NESTED);
+    return ctx.loaders.transactions(JSON.stringify({ limit: first, before: before ?? null })).load(customer.id);
+  }
+
+  @FieldResolver(() => [CustomerEvent], { description: 'Behavioural events, newest first, optionally of one name.' })
+  async events(
+    @Root() customer: Customer,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { defaultValue: 20, description: `At most ${MAX_NESTED}.` }) first = 20,
+    @Arg('name', () => String, { nullable: true }) name?: string | null,
+    @Arg('before', () => Date, { nullable: true }) before?: Date | null,
+  ): Promise<CustomerEvent[]> {
+    checkFirst(first, 'first', MAX_NESTED);
+    return ctx.loaders.events(JSON.stringify({ limit: first, name: name ?? null, before: before ?? null })).load(customer.id);
+  }
+}

@@ -1,0 +1,9 @@
+import { ApiKey } from './api-key.entity.js';
+import { AttributeDefinition } from './attribute-definition.entity.js';
+import { ConsentChange, CustomerConsent } from './consent.entity.js';
+import { CustomerEvent } from './customer-event.entity.js';
+import { Customer } from './customer.entity.js';
+import { Transaction } from './transaction.entity.js';
+
+/** Every TypeORM entity, for the DataSource. */
+export const entities = [Customer, CustomerConsent, ConsentChange, Transaction, CustomerEvent, AttributeDefinition, ApiKey];

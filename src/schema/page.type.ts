@@ -1,0 +1,23 @@
+import { Field, ObjectType } from 'type-graphql';
+
+/** Relay page info. Cursors are opaque: clients pass `endCursor` back as `after`. */
+@ObjectType({ simpleResolvers: true, description: 'Where a page of a connection stands.' })
+export class PageInfo {
+  @Field()
+  hasNextPage: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor: string | null;
+}
+
+/** Encodes a keyset position (an id) as an opaque cursor. */
+export function encodeCursor(id: string): string {
+  return Buffer.from(`k:${id}`, 'utf8').toString('base64url');
+}
+
+/** Decodes a cursor made by `encodeCursor`; returns null when it is not one. */
+export function decodeCursor(cursor: string): string | null {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const m = /^k:(\d{1,19})$/.exec(text);
+  return m ? m[1] : null;
+}

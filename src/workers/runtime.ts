@@ -1,0 +1,50 @@
+import { Worker, type Processor } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+
+/** What a queue's processor may use. Jobs carry ids; processors re-read state from the database. */
+export interface WorkerDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+}
+
+/** One queue and how to process its jobs. Each lives in its own `*.worker.ts`. */
+export interface QueueDefinition {
+  name: string;
+  concurrency?: number;
+  processor: (deps: WorkerDeps) => Processor;
+}
+
+/** Every queue the worker process serves; delivery, metrics and snapshots register here. */
+export const QUEUES: QueueDefinition[] = [];
+
+export interface RunningWorkers {
+  names: string[];
+  /** Stops taking jobs and waits for the running ones to finish. */
+  close(): Promise<void>;
+}
+
+/** Starts one BullMQ worker per queue definition, sharing a Redis connection. */
+export function startWorkers(options: WorkerDeps & { redis: Redis; queues?: QueueDefinition[] }): RunningWorkers {
+  const { config, logger, redis } = options;
+  const queues = options.queues ?? QUEUES;
+  const workers = queues.map((q) => {
+    const worker = new Worker(q.name, q.processor(options), {
+      connection: redis,
+      prefix: config.queuePrefix,
+      concurrency: q.concurrency ?? config.workerConcurrency,
+    });
+    worker.on('failed', (job, err) => logger.warn({ queue: q.name, jobId: job?.id, err }, 'job failed'));
+    worker.on('error', (err) => logger.error({ queue: q.name, err }, 'worker error'));
+    return worker;
+  });
+  return {
+    names: queues.map((q) => q.name),
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}
