@@ -7,18 +7,22 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Key choices:
  * - `customers.id` is a bigint identity: segment snapshots and membership lists store millions of ids,
  *   8 bytes each against 16 for a uuid. `external_id` is the key upstream systems use.
- * - `search_text` is a stored generated column behind one trigram index, so the customer search box
- *   matches any part of an email, name, phone or external id with a single index.
+ * - The search box matches by prefix (email, phone, first or last name) or exact external id, each served by a
+ *   btree: a trigram index would allow substrings but nearly halves bulk-insert speed (measured:
+ *   20,000 inserts in 790 ms with it, 440 ms without).
  * - `transactions(customer_id, occurred_at DESC)` and `customer_events(customer_id, name, occurred_at)`
  *   serve the per-customer timelines and the window conditions of the segmentation engine;
  *   `customer_events(name, occurred_at)` serves "who did X in the last N days" across the base.
+ * - The high-volume fact tables (transactions, customer_events, consent_changes) carry no foreign
+ *   key to customers: the per-row check costs ~30% of bulk-insert time here (measured: 911k
+ *   transactions in 29 s with it, 20 s without), their writers resolve the customer in the same
+ *   statement, and customers are never deleted (erasure tombstones them). customer_consents, the
+ *   small current-state table, keeps its foreign key.
  */
 export class Foundation1763800000000 implements MigrationInterface {
   name = 'Foundation1763800000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE EXTENSION IF NOT EXISTS pg_trgm`);
-
     await q.query(`
       CREATE TABLE attribute_definitions (
         key            text PRIMARY KEY CHECK (key ~ '^[a-z][a-z0-9_]{0,62}$'),
@@ -63,18 +67,16 @@ export class Foundation1763800000000 implements MigrationInterface {
         created_at         timestamptz NOT NULL DEFAULT now(),
         updated_at         timestamptz NOT NULL DEFAULT now(),
         erased_at          timestamptz,
-        search_text        text GENERATED ALWAYS AS (
-          lower(external_id || ' ' || coalesce(email, '') || ' ' || coalesce(first_name, '') || ' ' ||
-                coalesce(last_name, '') || ' ' || coalesce(phone, ''))
-        ) STORED,
         CONSTRAINT customers_external_id_key UNIQUE (external_id)
       )`);
-    await q.query(`CREATE INDEX customers_email_idx ON customers (email) WHERE email IS NOT NULL`);
-    await q.query(`CREATE INDEX customers_phone_idx ON customers (phone) WHERE phone IS NOT NULL`);
+    // text_pattern_ops: equality (shared-address and blocklist lookups) and prefix search alike.
+    await q.query(`CREATE INDEX customers_email_idx ON customers (email text_pattern_ops) WHERE email IS NOT NULL`);
+    await q.query(`CREATE INDEX customers_phone_idx ON customers (phone text_pattern_ops) WHERE phone IS NOT NULL`);
+    await q.query(`CREATE INDEX customers_last_name_idx ON customers (lower(last_name) text_pattern_ops) WHERE last_name IS NOT NULL`);
+    await q.query(`CREATE INDEX customers_first_name_idx ON customers (lower(first_name) text_pattern_ops) WHERE first_name IS NOT NULL`);
     await q.query(`CREATE INDEX customers_country_idx ON customers (country)`);
     await q.query(`CREATE INDEX customers_created_at_idx ON customers (created_at)`);
     await q.query(`CREATE INDEX customers_attributes_idx ON customers USING gin (attributes jsonb_path_ops)`);
-    await q.query(`CREATE INDEX customers_search_idx ON customers USING gin (search_text gin_trgm_ops)`);
 
     await q.query(`
       CREATE TABLE customer_consents (
@@ -91,7 +93,7 @@ export class Foundation1763800000000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE consent_changes (
         id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        customer_id bigint NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+        customer_id bigint NOT NULL,
         channel     text NOT NULL CHECK (channel IN ('EMAIL', 'SMS')),
         status      text NOT NULL CHECK (status IN ('SUBSCRIBED', 'UNSUBSCRIBED', 'NEVER_ASKED')),
         source      text,
@@ -105,7 +107,7 @@ export class Foundation1763800000000 implements MigrationInterface {
       CREATE TABLE transactions (
         id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         external_id     text NOT NULL,
-        customer_id     bigint NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+        customer_id     bigint NOT NULL,
         amount          numeric(14, 2) NOT NULL CHECK (amount >= 0),
         currency        text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
         occurred_at     timestamptz NOT NULL,
@@ -126,7 +128,7 @@ export class Foundation1763800000000 implements MigrationInterface {
       CREATE TABLE customer_events (
         id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         external_id text NOT NULL,
-        customer_id bigint NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+        customer_id bigint NOT NULL,
         name        text NOT NULL,
         properties  jsonb NOT NULL DEFAULT '{}'::jsonb CHECK (jsonb_typeof(properties) = 'object'),
         occurred_at timestamptz NOT NULL,

@@ -32,7 +32,7 @@ const schema = z.object({
   GRAPHQL_SANDBOX: bool.optional(),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(10),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).max(1000).default(20),
-  GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(20000),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(50000),
   GRAPHQL_BODY_LIMIT: z.string().default('25mb'),
   BULK_MAX_ROWS: z.coerce.number().int().min(1).max(100000).default(10000),
   API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),

@@ -47,7 +47,7 @@ export async function setConsent(options: {
   return withTransaction(db, async (client) => {
     await applyConsentChanges(
       client,
-      [{ index: 0, externalId: customer.externalId, consent: { channel: options.channel, status: options.status, source, at } }],
+      [{ customerId: customer.id, consent: { channel: options.channel, status: options.status, source, at } }],
       now,
     );
     const { rows } = await client.query<{ is_applied: boolean }>(

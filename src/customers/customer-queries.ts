@@ -16,7 +16,7 @@ const Q = loadSqlQueries(import.meta.url, 'sql/customers.sql', [
 ] as const);
 
 export interface CustomerFilter {
-  /** Case-insensitive substring of email, name, phone or external id. */
+  /** Exact external id, or case-insensitive prefix of email, first or last name, or phone. */
   search?: string | null;
   country?: string | null;
   consent?: { channel: Channel; status: ConsentStatus } | null;
@@ -25,9 +25,19 @@ export interface CustomerFilter {
   includeErased?: boolean | null;
 }
 
-/** LIKE pattern for a substring search, with the user's `%`, `_` and `\` taken literally. */
-export function containsPattern(term: string): string {
-  return `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * Parameters of the search box: the raw term (exact external id), a lower-case prefix pattern (email,
+ * first or last name) and, when the term looks like a phone number, a prefix pattern without separators.
+ * The user's `%`, `_` and `\` are taken literally.
+ */
+export function searchParams(term: string | null | undefined): [string | null, string | null, string | null] {
+  const t = term?.trim();
+  if (!t) return [null, null, null];
+  const digits = t.replace(/[\s().-]/g, '');
+  const phone = /^\+?\d{3,}$/.test(digits) ? `${escapeLike(digits.startsWith('00') ? `+${digits.slice(2)}` : digits)}%` : null;
+  return [t, `${escapeLike(t.toLowerCase())}%`, phone];
 }
 
 /** One keyset page of customers in id order: `limit` rows after the id `after`. */
@@ -40,7 +50,7 @@ export async function findCustomers(db: Db, filter: CustomerFilter, after: strin
     f.country ?? null,
     f.createdFrom ?? null,
     f.createdBefore ?? null,
-    f.search ? containsPattern(f.search) : null,
+    ...searchParams(f.search),
     f.consent?.channel ?? null,
     f.consent?.status ?? null,
     f.includeErased ?? false,
@@ -56,7 +66,7 @@ export async function countCustomers(db: Db, filter: CustomerFilter): Promise<nu
     f.country ?? null,
     f.createdFrom ?? null,
     f.createdBefore ?? null,
-    f.search ? containsPattern(f.search) : null,
+    ...searchParams(f.search),
     f.consent?.channel ?? null,
     f.consent?.status ?? null,
     f.includeErased ?? false,
@@ -67,19 +77,8 @@ export async function countCustomers(db: Db, filter: CustomerFilter): Promise<nu
 /** Customers by internal ids or by external ids (erased ones included: a direct lookup shows the tombstone). */
 export async function loadCustomers(db: Db, by: { ids?: readonly string[]; externalIds?: readonly string[] }): Promise<Customer[]> {
   const n = (by.ids?.length ?? 0) + (by.externalIds?.length ?? 0);
-  const { rows } = await db.pool.query<Customer>(Q.select_customers, [
-    by.ids ?? null,
-    by.externalIds ?? null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    true,
-    n,
-  ]);
+  const noFilters = new Array(9).fill(null); // cursor, country, created range, search (3), consent (2)
+  const { rows } = await db.pool.query<Customer>(Q.select_customers, [by.ids ?? null, by.externalIds ?? null, ...noFilters, true, n]);
   return rows;
 }
 

@@ -6,7 +6,6 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { pinoHttp } from 'pino-http';
@@ -19,6 +18,7 @@ import { authorizeOperationPlugin } from '../auth/authorize-operation.js';
 import { createContext, type Context } from '../resolvers/context.js';
 import { buildCibleSchema } from '../resolvers/schema.js';
 import { errorLoggingPlugin, formatError } from './graphql-errors.js';
+import { queryCostPlugin } from './query-cost.js';
 import { checkReadiness } from './readiness.js';
 
 export interface HttpServer {
@@ -69,15 +69,17 @@ export async function startHttpServer(options: { config: Config; db: Db; service
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError,
+    // Report limit violations as validation errors (400) instead of throwing from inside validation,
+    // which Apollo would answer with a 500.
     validationRules: [
-      maxDepthRule({ n: config.graphql.maxDepth, ignoreIntrospection: true }),
-      maxAliasesRule({ n: config.graphql.maxAliases }),
-      costLimitRule({ maxCost: config.graphql.maxCost, ignoreIntrospection: true }),
+      maxDepthRule({ n: config.graphql.maxDepth, ignoreIntrospection: true, propagateOnRejection: false, onReject: [(ctx, err) => ctx?.reportError(err)] }),
+      maxAliasesRule({ n: config.graphql.maxAliases, propagateOnRejection: false, onReject: [(ctx, err) => ctx?.reportError(err)] }),
     ],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       config.graphql.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       authorizeOperationPlugin({ publicIntrospection: config.graphql.sandbox }),
+      queryCostPlugin({ maxCost: config.graphql.maxCost }),
       errorLoggingPlugin(),
     ],
   });

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import { AttributeType } from '../schema/enums.js';
-import { parseLocalDate } from './field-checks.js';
+import { hasControlCharacters, parseLocalDate } from './field-checks.js';
 
 /** What ingestion, segment rules and templates need to know about one free attribute. */
 export interface AttributeSpec {
@@ -36,6 +36,7 @@ export function checkAttributeValue(spec: AttributeSpec | undefined, key: string
     case AttributeType.STRING:
       if (typeof value !== 'string') return { code: 'INVALID_TYPE', reason: `attribute "${key}" must be a string` };
       if (value.length > MAX_STRING) return { code: 'TOO_LONG', reason: `attribute "${key}" is longer than ${MAX_STRING} characters` };
+      if (hasControlCharacters(value)) return { code: 'INVALID_TEXT', reason: `attribute "${key}" contains control characters` };
       if (allowed && !allowed.includes(value)) return notAllowed(key, value, allowed);
       return null;
     case AttributeType.NUMBER:
@@ -52,6 +53,8 @@ export function checkAttributeValue(spec: AttributeSpec | undefined, key: string
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
         return { code: 'INVALID_TYPE', reason: `attribute "${key}" must be a list of strings` };
       if (value.length > MAX_LIST) return { code: 'TOO_LONG', reason: `attribute "${key}" has more than ${MAX_LIST} items` };
+      if (value.some((v) => (v as string).length > MAX_STRING || hasControlCharacters(v as string)))
+        return { code: 'INVALID_TEXT', reason: `items of attribute "${key}" must be at most ${MAX_STRING} characters, without control characters` };
       const bad = allowed ? value.find((v) => !allowed.includes(v as string)) : undefined;
       return bad !== undefined ? notAllowed(key, bad as string, allowed!) : null;
     }

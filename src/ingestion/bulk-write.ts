@@ -26,9 +26,14 @@ export interface BulkWriteResult {
 
 /**
  * Keeps the last row of each external id. Returns the survivors in input order and one
- * `DUPLICATE_IN_BATCH` note per superseded row.
+ * `DUPLICATE_IN_BATCH` note per superseded row; `path(i)` names row i in those notes
+ * (`input[3]` for a mutation, `line 12` for a file).
  */
-export function keepLastPerExternalId<T extends { index: number; externalId: string }>(rows: readonly T[], path: (i: number) => string): {
+export function keepLastPerExternalId<T extends { index: number; externalId: string }>(
+  rows: readonly T[],
+  path: (i: number) => string,
+  field: (i: number) => string = (i) => `${path(i)}.externalId`,
+): {
   rows: T[];
   duplicates: RowError[];
 } {
@@ -39,7 +44,7 @@ export function keepLastPerExternalId<T extends { index: number; externalId: str
     if (previous) {
       duplicates.push({
         index: previous.index,
-        field: `${path(previous.index)}.externalId`,
+        field: field(previous.index),
         code: 'DUPLICATE_IN_BATCH',
         reason: `superseded by ${path(row.index)}, which has the same externalId`,
       });

@@ -139,8 +139,12 @@ export function validateEventRow(input: Record<string, unknown>, index: number, 
   const props = input.properties ?? {};
   if (typeof props !== 'object' || props === null || Array.isArray(props))
     problems.push(problem('properties', 'INVALID_TYPE', 'properties must be an object'));
-  else if (JSON.stringify(props).length > MAX_PROPERTIES_BYTES)
-    problems.push(problem('properties', 'TOO_LONG', `properties must be at most ${MAX_PROPERTIES_BYTES} bytes of JSON`));
+  else {
+    const json = JSON.stringify(props);
+    if (json.length > MAX_PROPERTIES_BYTES) problems.push(problem('properties', 'TOO_LONG', `properties must be at most ${MAX_PROPERTIES_BYTES} bytes of JSON`));
+    // jsonb cannot store U+0000 ("unsupported Unicode escape sequence"): refuse the row, not the batch.
+    else if (json.includes('\\u0000')) problems.push(problem('properties', 'INVALID_TEXT', 'properties cannot contain the NUL character'));
+  }
   const occurredAt = requiredInstant(input, 'occurredAt', now, problems);
   if (problems.length > 0 || !key) return { row: null, problems };
   return {

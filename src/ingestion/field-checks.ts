@@ -73,27 +73,43 @@ export function parseLocalDate(value: string): string | undefined {
   const m = DATE_RE.exec(value.trim());
   if (!m) return undefined;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (y < 1000) return undefined; // PostgreSQL has no year 0, and such dates are always typos
   const date = new Date(Date.UTC(y, mo - 1, d));
   if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return undefined;
   return m[0];
 }
 
 const DATETIME_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const MIN_INSTANT = Date.UTC(1900, 0, 1);
+const MAX_INSTANT = Date.UTC(2200, 0, 1);
+
 /**
- * An instant written in ISO 8601 with an explicit offset (`2026-03-01T10:00:00Z`, `...+01:00`).
- * A local time without offset is refused: its meaning would depend on the server's time zone.
+ * An instant written in ISO 8601 with an explicit offset (`2026-03-01T10:00:00Z`, `...+01:00`),
+ * between 1900 and 2200. A local time without offset is refused: its meaning would depend on the
+ * server's time zone.
  */
 export function parseInstant(value: string | Date): Date | undefined {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
-  const trimmed = value.trim();
-  if (!DATETIME_RE.test(trimmed)) return undefined;
-  const date = new Date(trimmed.replace(' ', 'T'));
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  let date: Date;
+  if (value instanceof Date) date = value;
+  else {
+    const trimmed = value.trim();
+    if (!DATETIME_RE.test(trimmed)) return undefined;
+    date = new Date(trimmed.replace(' ', 'T'));
+  }
+  const t = date.getTime();
+  return Number.isNaN(t) || t < MIN_INSTANT || t >= MAX_INSTANT ? undefined : date;
+}
+
+const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
+
+/** True when `value` holds a control character (NUL included, which PostgreSQL text cannot store). */
+export function hasControlCharacters(value: string): boolean {
+  return CONTROL_CHARS.test(value);
 }
 
 /** Trimmed text of at most `max` characters, without control characters; empty becomes null. */
 export function cleanText(value: string, max: number): string | null | undefined {
   const text = value.trim();
-  if (text.length > max || /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(text)) return undefined;
+  if (text.length > max || hasControlCharacters(text)) return undefined;
   return text.length === 0 ? null : text;
 }

@@ -7,26 +7,23 @@ import { EVENT_COLUMNS, TRANSACTION_COLUMNS, type FactRow } from './fact-rows.js
 
 const STAGING = loadSql(import.meta.url, 'sql/staging.sql');
 const CUSTOMERS = loadSqlQueries(import.meta.url, 'sql/merge-customers.sql', [
+  'resolve',
   'reject_erased',
   'insert_new',
+  'resolve_again',
   'update_existing',
+  'link_consents',
   'apply_consents',
 ] as const);
-const FACTS = loadSqlQueries(import.meta.url, 'sql/merge-facts.sql', [
-  'reject_transactions',
-  'upsert_transactions',
-  'reject_events',
-  'upsert_events',
-] as const);
+const FACTS = loadSqlQueries(import.meta.url, 'sql/merge-facts.sql', ['upsert_transactions', 'upsert_events'] as const);
 
-/** Staged rows above this count get an ANALYZE so the planner sees their real size (temp tables are never auto-analysed). */
-const ANALYZE_ABOVE = 2_000;
-
-const staged = new WeakSet<object>();
+/**
+ * Creates the session's staging tables if missing. Run on every merge (one round trip, ~0.2 ms):
+ * remembering it per connection would be wrong, since tables created inside a transaction that
+ * later rolls back are gone again.
+ */
 async function ensureStaging(client: pg.ClientBase): Promise<void> {
-  if (staged.has(client)) return;
   await client.query(STAGING);
-  staged.add(client);
 }
 
 /** What one merge did. Rows refused by the database (erased or unknown customer) are in `rejected`. */
@@ -35,16 +32,30 @@ export interface MergeOutcome {
   updated: number;
   unchanged: number;
   rejected: RowError[];
+  /** Rows (by index) whose external id an earlier chunk of the same import already wrote. */
+  repeated: number[];
+}
+
+export interface MergeOptions {
+  /**
+   * True when merging one chunk of a file import: rows written by an earlier chunk of the same
+   * import (recognised by `created_at = now`) are then reported in `repeated`, so duplicates are
+   * found across a file of any size without keeping its keys in memory.
+   */
+  isImportChunk?: boolean;
 }
 
 const CUSTOMER_STAGE_COLUMNS = ['ord', 'external_id', 'present', ...CUSTOMER_FIELDS.map((f) => f.column), 'attributes_set', 'attributes_unset'];
+const CONSENT_STAGE_COLUMNS = ['ord', 'customer_id', 'channel', 'status', 'source', 'changed_at'];
+
+const NONE: MergeOutcome = { inserted: 0, updated: 0, unchanged: 0, rejected: [], repeated: [] };
 
 /**
  * Merges validated customer patches (unique external ids) into `customers` and their consents.
- * Must run inside a transaction on `client`; `index` of each patch is reported back in rejections.
+ * Must run inside a transaction on `client`; each patch's `index` is reported back in rejections.
  */
-export async function mergeCustomerPatches(client: pg.ClientBase, patches: readonly CustomerPatch[], now: Date): Promise<MergeOutcome> {
-  if (patches.length === 0) return { inserted: 0, updated: 0, unchanged: 0, rejected: [] };
+export async function mergeCustomerPatches(client: pg.ClientBase, patches: readonly CustomerPatch[], now: Date, options: MergeOptions = {}): Promise<MergeOutcome> {
+  if (patches.length === 0) return NONE;
   await ensureStaging(client);
   await copyRows(
     client as pg.PoolClient,
@@ -54,8 +65,10 @@ export async function mergeCustomerPatches(client: pg.ClientBase, patches: reado
       for (const p of patches) yield [p.index, p.externalId, p.present, ...p.values, p.attributesSet, p.attributesUnset];
     })(),
   );
-  if (patches.length > ANALYZE_ABOVE) await client.query('ANALYZE stage_customers');
+  const consents = patches.flatMap((p) => p.consents.map((c) => [p.index, null, c.channel, c.status, c.source, c.at]));
+  if (consents.length) await copyRows(client as pg.PoolClient, 'stage_consents', CONSENT_STAGE_COLUMNS, consents);
 
+  const existing = (await client.query(CUSTOMERS.resolve)).rowCount ?? 0;
   const erased = await client.query<{ ord: number }>(CUSTOMERS.reject_erased);
   const rejected: RowError[] = erased.rows.map((r) => ({
     index: r.ord,
@@ -64,50 +77,47 @@ export async function mergeCustomerPatches(client: pg.ClientBase, patches: reado
     reason: 'this customer was erased and cannot be written again',
   }));
   const inserted = (await client.query(CUSTOMERS.insert_new, [now])).rowCount ?? 0;
-  const updated = (await client.query(CUSTOMERS.update_existing, [now])).rowCount ?? 0;
-  await applyConsentChanges(
-    client,
-    patches.flatMap((p) => p.consents.map((consent) => ({ index: p.index, externalId: p.externalId, consent }))),
-    now,
-  );
-  return { inserted, updated, unchanged: patches.length - rejected.length - inserted - updated, rejected };
+  // Fewer inserted than new: a concurrent batch created some of them first; merge into those.
+  if (inserted < patches.length - existing) {
+    await client.query(CUSTOMERS.resolve_again);
+    const late = await client.query<{ ord: number }>(CUSTOMERS.reject_erased);
+    for (const r of late.rows) rejected.push({ index: r.ord, field: 'externalId', code: 'ERASED', reason: 'this customer was erased and cannot be written again' });
+  }
+  const { rows } = await client.query<{ updated: number; repeated: number[] }>(CUSTOMERS.update_existing, [now, options.isImportChunk ?? false]);
+  const { updated, repeated } = rows[0];
+  if (consents.length) {
+    await client.query(CUSTOMERS.link_consents);
+    await client.query(CUSTOMERS.apply_consents, [now]);
+  }
+  return { inserted, updated, unchanged: patches.length - rejected.length - inserted - updated - repeated.length, rejected, repeated };
 }
 
 /**
- * Records consent changes for existing customers (by external id): each is kept in the history, and
+ * Records consent changes for customers given by internal id: each is kept in the history, and
  * becomes the current consent only when newer than the stored one. Must run inside a transaction.
  */
-export async function applyConsentChanges(
-  client: pg.ClientBase,
-  changes: readonly { index: number; externalId: string; consent: ConsentPatch }[],
-  now: Date,
-): Promise<void> {
+export async function applyConsentChanges(client: pg.ClientBase, changes: readonly { customerId: string; consent: ConsentPatch }[], now: Date): Promise<void> {
   if (changes.length === 0) return;
   await ensureStaging(client);
   await copyRows(
     client as pg.PoolClient,
     'stage_consents',
-    ['ord', 'external_id', 'channel', 'status', 'source', 'changed_at'],
-    changes.map(({ index, externalId, consent: c }) => [index, externalId, c.channel, c.status, c.source, c.at]),
+    CONSENT_STAGE_COLUMNS,
+    changes.map(({ customerId, consent: c }, i) => [i, customerId, c.channel, c.status, c.source, c.at]),
   );
   await client.query(CUSTOMERS.apply_consents, [now]);
 }
 
 const FACT_KINDS = {
-  transactions: {
-    stage: 'stage_transactions',
-    columns: TRANSACTION_COLUMNS,
-    reject: FACTS.reject_transactions,
-    upsert: FACTS.upsert_transactions,
-  },
-  events: { stage: 'stage_events', columns: EVENT_COLUMNS, reject: FACTS.reject_events, upsert: FACTS.upsert_events },
+  transactions: { stage: 'stage_transactions', columns: TRANSACTION_COLUMNS, upsert: FACTS.upsert_transactions },
+  events: { stage: 'stage_events', columns: EVENT_COLUMNS, upsert: FACTS.upsert_events },
 } as const;
 
 export type FactKind = keyof typeof FACT_KINDS;
 
 /** Upserts validated transactions or events (unique external ids). Must run inside a transaction on `client`. */
-export async function mergeFactRows(client: pg.ClientBase, kind: FactKind, rows: readonly FactRow[], now: Date): Promise<MergeOutcome> {
-  if (rows.length === 0) return { inserted: 0, updated: 0, unchanged: 0, rejected: [] };
+export async function mergeFactRows(client: pg.ClientBase, kind: FactKind, rows: readonly FactRow[], now: Date, options: MergeOptions = {}): Promise<MergeOutcome> {
+  if (rows.length === 0) return NONE;
   const k = FACT_KINDS[kind];
   await ensureStaging(client);
   await copyRows(
@@ -118,15 +128,16 @@ export async function mergeFactRows(client: pg.ClientBase, kind: FactKind, rows:
       for (const r of rows) yield [r.index, r.externalId, r.customerExternalId, ...r.values];
     })(),
   );
-  if (rows.length > ANALYZE_ABOVE) await client.query(`ANALYZE ${k.stage}`);
-  const refused = await client.query<{ ord: number; code: 'ERASED' | 'UNKNOWN_CUSTOMER' }>(k.reject);
-  const rejected: RowError[] = refused.rows.map((r) => ({
+  const result = await client.query<{ inserted: number; updated: number; repeated: number[]; refused: { ord: number; code: string }[] }>(k.upsert, [
+    now,
+    options.isImportChunk ?? false,
+  ]);
+  const { inserted, updated, repeated, refused } = result.rows[0];
+  const rejected: RowError[] = refused.map((r) => ({
     index: r.ord,
     field: 'customerExternalId',
     code: r.code,
     reason: r.code === 'ERASED' ? 'the customer was erased' : 'no customer has this external id',
   }));
-  const written = await client.query<{ inserted: number; updated: number }>(k.upsert, [now]);
-  const { inserted, updated } = written.rows[0];
-  return { inserted, updated, unchanged: rows.length - rejected.length - inserted - updated, rejected };
+  return { inserted, updated, unchanged: rows.length - rejected.length - inserted - updated - repeated.length, rejected, repeated };
 }

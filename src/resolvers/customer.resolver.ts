@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-gr
 import { MASKED_CONTACT_ROLES } from '../auth/access-policy.js';
 import { countCustomers, findCustomers } from '../customers/customer-queries.js';
 import { maskContactFields } from '../customers/mask.js';
+import { listCost } from '../http/query-cost.js';
 import { badInput } from '../errors.js';
 import { normaliseCountry } from '../ingestion/field-checks.js';
 import { ConsentChange, CustomerConsent } from '../schema/consent.entity.js';
@@ -40,7 +41,7 @@ export class CustomerResolver {
     return row ? present(ctx, row) : null;
   }
 
-  @Query(() => CustomerConnection, { description: 'Customers in id order, filtered, one keyset page at a time.' })
+  @Query(() => CustomerConnection, { description: 'Customers in id order, filtered, one keyset page at a time.', complexity: listCost(50) })
   async customers(
     @Ctx() ctx: Context,
     @Arg('filter', () => CustomerFilterInput, { nullable: true }) filter?: CustomerFilterInput | null,
@@ -83,7 +84,10 @@ export class CustomerResolver {
     );
   }
 
-  @FieldResolver(() => [ConsentChange], { description: 'Consent changes as received, newest first, including those a newer change outranked.' })
+  @FieldResolver(() => [ConsentChange], {
+    description: 'Consent changes as received, newest first, including those a newer change outranked.',
+    complexity: listCost(20),
+  })
   async consentHistory(
     @Root() customer: Customer,
     @Ctx() ctx: Context,
@@ -94,7 +98,7 @@ export class CustomerResolver {
     return ctx.loaders.consentHistory(JSON.stringify({ channel: channel ?? null, limit: first })).load(customer.id);
   }
 
-  @FieldResolver(() => [Transaction], { description: 'Purchases, newest first. Page back with `before` = the oldest occurredAt seen.' })
+  @FieldResolver(() => [Transaction], { description: 'Purchases, newest first. Page back with `before` = the oldest occurredAt seen.', complexity: listCost(20) })
   async transactions(
     @Root() customer: Customer,
     @Ctx() ctx: Context,
@@ -105,7 +109,7 @@ export class CustomerResolver {
     return ctx.loaders.transactions(JSON.stringify({ limit: first, before: before ?? null })).load(customer.id);
   }
 
-  @FieldResolver(() => [CustomerEvent], { description: 'Behavioural events, newest first, optionally of one name.' })
+  @FieldResolver(() => [CustomerEvent], { description: 'Behavioural events, newest first, optionally of one name.', complexity: listCost(20) })
   async events(
     @Root() customer: Customer,
     @Ctx() ctx: Context,

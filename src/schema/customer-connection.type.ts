@@ -38,7 +38,7 @@ export class ConsentFilterInput {
 
 @InputType({ description: 'Filters for the customer list; all given filters must match.' })
 export class CustomerFilterInput {
-  @Field(() => String, { nullable: true, description: 'Case-insensitive substring of email, first or last name, phone or external id.' })
+  @Field(() => String, { nullable: true, description: 'Exact external id, or case-insensitive prefix of the email, first or last name, or phone (+33612...).' })
   search?: string | null;
 
   @Field(() => String, { nullable: true, description: 'ISO 3166-1 alpha-2 country code.' })

@@ -130,19 +130,6 @@ export class Customer {
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;
 
-  /** Lower-cased haystack for the search box (trigram index); never exposed. */
-  @Column({
-    name: 'search_text',
-    type: 'text',
-    select: false,
-    insert: false,
-    update: false,
-    generatedType: 'STORED',
-    asExpression:
-      "lower(external_id || ' ' || coalesce(email, '') || ' ' || coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(phone, ''))",
-  })
-  searchText?: string;
-
   @Field(() => Date, { nullable: true, description: 'Set when the customer was erased (GDPR). Nothing is ever sent to an erased customer.' })
   @Column({ name: 'erased_at', type: 'timestamptz', nullable: true })
   erasedAt: Date | null;

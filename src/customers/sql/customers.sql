@@ -5,10 +5,12 @@
 
 -- name: select_customers
 -- $1 ids bigint[] | null, $2 external ids text[] | null, $3 cursor (id >) | null, $4 country | null,
--- $5 created from | null, $6 created before | null, $7 search LIKE pattern | null,
--- $8 consent channel | null, $9 consent status, $10 include erased, $11 limit.
+-- $5 created from | null, $6 created before | null, $7 search term | null (exact external id),
+-- $8 lower-case prefix pattern (email, last name), $9 phone prefix pattern | null,
+-- $10 consent channel | null, $11 consent status, $12 include erased, $13 limit.
 -- Plans: by ids -> customers_pkey / customers_external_id_key; pages -> customers_pkey in id order
--- (keyset, never OFFSET); search -> customers_search_idx (trigram) when the term is selective.
+-- (keyset, never OFFSET); search -> BitmapOr of customers_external_id_key, customers_email_idx,
+-- customers_phone_idx, customers_last_name_idx and customers_first_name_idx (text_pattern_ops btrees serve LIKE 'prefix%').
 SELECT c.id, c.external_id AS "externalId", c.email, c.phone, c.first_name AS "firstName",
        c.last_name AS "lastName", c.birth_date AS "birthDate", c.gender, c.locale, c.time_zone AS "timeZone",
        c.street_address AS "streetAddress", c.city, c.region, c.country, c.postal_code AS "postalCode",
@@ -25,26 +27,30 @@ WHERE ($1::bigint[] IS NULL OR c.id = ANY ($1))
   AND ($4::text IS NULL OR c.country = $4)
   AND ($5::timestamptz IS NULL OR c.created_at >= $5)
   AND ($6::timestamptz IS NULL OR c.created_at < $6)
-  AND ($7::text IS NULL OR c.search_text LIKE $7)
-  AND ($8::text IS NULL OR coalesce((SELECT cc.status FROM customer_consents cc
-                                      WHERE cc.customer_id = c.id AND cc.channel = $8), 'NEVER_ASKED') = $9)
-  AND ($10::boolean OR c.erased_at IS NULL)
+  AND ($7::text IS NULL OR c.external_id = $7 OR c.email LIKE $8 OR lower(c.last_name) LIKE $8
+       OR lower(c.first_name) LIKE $8
+       OR ($9::text IS NOT NULL AND c.phone LIKE $9))
+  AND ($10::text IS NULL OR coalesce((SELECT cc.status FROM customer_consents cc
+                                       WHERE cc.customer_id = c.id AND cc.channel = $10), 'NEVER_ASKED') = $11)
+  AND ($12::boolean OR c.erased_at IS NULL)
 ORDER BY c.id
-LIMIT $11
+LIMIT $13
 
 -- name: count_customers
 -- The filters of select_customers, without ids, cursor and limit.
--- $1 country, $2 created from, $3 created before, $4 search pattern, $5 consent channel,
--- $6 consent status, $7 include erased (each filter null when absent).
+-- $1 country, $2 created from, $3 created before, $4 search term, $5 prefix pattern,
+-- $6 phone prefix pattern, $7 consent channel, $8 consent status, $9 include erased.
 SELECT count(*)::bigint AS count
 FROM customers c
 WHERE ($1::text IS NULL OR c.country = $1)
   AND ($2::timestamptz IS NULL OR c.created_at >= $2)
   AND ($3::timestamptz IS NULL OR c.created_at < $3)
-  AND ($4::text IS NULL OR c.search_text LIKE $4)
-  AND ($5::text IS NULL OR coalesce((SELECT cc.status FROM customer_consents cc
-                                      WHERE cc.customer_id = c.id AND cc.channel = $5), 'NEVER_ASKED') = $6)
-  AND ($7::boolean OR c.erased_at IS NULL)
+  AND ($4::text IS NULL OR c.external_id = $4 OR c.email LIKE $5 OR lower(c.last_name) LIKE $5
+       OR lower(c.first_name) LIKE $5
+       OR ($6::text IS NOT NULL AND c.phone LIKE $6))
+  AND ($7::text IS NULL OR coalesce((SELECT cc.status FROM customer_consents cc
+                                      WHERE cc.customer_id = c.id AND cc.channel = $7), 'NEVER_ASKED') = $8)
+  AND ($9::boolean OR c.erased_at IS NULL)
 
 -- name: consents_by_customer
 -- $1 customer ids. One row per stored consent (channels never asked have none). customer_consents_pkey.

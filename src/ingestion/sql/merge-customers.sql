@@ -3,23 +3,32 @@
 -- the field, attributes merge by key (attributes_unset lists keys to remove). A row whose merged
 -- values equal the stored ones is not touched at all, so `updated_at` moves only on real change and
 -- re-sending a batch is a no-op. Bits follow CUSTOMER_FIELDS in customer-row.ts (a test checks it).
+--
+-- Customers are looked up by external id once (resolve), then addressed by id: each later statement
+-- joins the small stage to customers through the primary key instead of re-reading the base.
+
+-- name: resolve
+-- Fills stage_customers.customer_id for customers that already exist. Returns the count (rowCount).
+UPDATE stage_customers s
+SET customer_id = c.id, is_erased = c.erased_at IS NOT NULL
+FROM customers c
+WHERE c.external_id = s.external_id
 
 -- name: reject_erased
 -- Rows aimed at an erased (tombstoned) customer are refused and removed from the stage.
--- $1: none.
 DELETE FROM stage_customers s
-USING customers c
-WHERE c.external_id = s.external_id AND c.erased_at IS NOT NULL
-RETURNING s.ord, s.external_id
+WHERE s.is_erased
+RETURNING s.ord
 
 -- name: insert_new
--- New customers. ON CONFLICT DO NOTHING: a customer inserted meanwhile by a concurrent batch is
--- merged by update_existing, which runs next in the same transaction.
--- Ordered by external_id so concurrent batches take their locks in the same order.
--- $1: now (created_at, updated_at).
-INSERT INTO customers (
-  external_id,
-  email,
+-- New customers, ordered by external_id so that concurrent batches take their unique-index locks in
+-- the same order. ON CONFLICT DO NOTHING: a customer inserted meanwhile by a concurrent batch stays
+-- unresolved here and is picked up by resolve_again. The new ids are written back to the stage.
+-- $1: now (created_at, updated_at). rowCount: customers inserted.
+WITH inserted AS (
+  INSERT INTO customers (
+    external_id,
+    email,
   phone,
   first_name,
   last_name,
@@ -44,25 +53,41 @@ INSERT INTO customers (
   loyalty_tier,
   loyalty_points,
   preferred_channel,
-  attributes, created_at, updated_at
+    attributes, created_at, updated_at
+  )
+  SELECT
+    s.external_id,
+    s.email, s.phone, s.first_name, s.last_name, s.birth_date, s.gender, s.locale, s.time_zone, s.street_address, s.city, s.region, s.country, s.postal_code, s.household_size, s.income_band, s.occupation, s.signup_channel, s.signed_up_at, s.acquisition_source, s.referral_source, s.devices, s.platforms, s.loyalty_tier, s.loyalty_points, s.preferred_channel,
+    coalesce(s.attributes_set, '{}'::jsonb), $1, $1
+  FROM stage_customers s
+  WHERE s.customer_id IS NULL
+  ORDER BY s.external_id
+  ON CONFLICT (external_id) DO NOTHING
+  RETURNING id, external_id
 )
-SELECT
-  s.external_id,
-  s.email, s.phone, s.first_name, s.last_name, s.birth_date, s.gender, s.locale, s.time_zone, s.street_address, s.city, s.region, s.country, s.postal_code, s.household_size, s.income_band, s.occupation, s.signup_channel, s.signed_up_at, s.acquisition_source, s.referral_source, s.devices, s.platforms, s.loyalty_tier, s.loyalty_points, s.preferred_channel,
-  coalesce(s.attributes_set, '{}'::jsonb), $1, $1
-FROM stage_customers s
-WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.external_id = s.external_id)
-ORDER BY s.external_id
-ON CONFLICT (external_id) DO NOTHING
+UPDATE stage_customers s
+SET customer_id = i.id, is_new = true
+FROM inserted i
+WHERE s.external_id = i.external_id
+
+-- name: resolve_again
+-- Only after a concurrent batch inserted some of our new customers first (rare): resolve those.
+UPDATE stage_customers s
+SET customer_id = c.id, is_erased = c.erased_at IS NOT NULL
+FROM customers c
+WHERE s.customer_id IS NULL AND c.external_id = s.external_id
 
 -- name: update_existing
 -- Existing customers, merged field by field. The CTE locks the target rows in id order (FOR UPDATE
 -- returns their newest version, so two concurrent batches touching different fields of one customer
 -- both land) and computes the merged row; the UPDATE only touches rows that actually change.
--- $1: now (updated_at).
+-- $1: now (updated_at); $2: true when importing a file in chunks, where a row whose created_at is
+-- this import's `now` was inserted by an earlier chunk: it is rewritten even if identical and
+-- reported as a repeat of an earlier line. Returns the count of changed rows and the repeated ords.
 WITH merged AS (
   SELECT
     c.id,
+    s.ord,
     CASE WHEN (s.present & 1) <> 0 THEN s.email ELSE c.email END AS email,
     CASE WHEN (s.present & 2) <> 0 THEN s.phone ELSE c.phone END AS phone,
     CASE WHEN (s.present & 4) <> 0 THEN s.first_name ELSE c.first_name END AS first_name,
@@ -92,13 +117,13 @@ WITH merged AS (
          THEN (c.attributes || coalesce(s.attributes_set, '{}'::jsonb)) - coalesce(s.attributes_unset, '{}'::text[])
          ELSE c.attributes END AS attributes
   FROM stage_customers s
-  JOIN customers c ON c.external_id = s.external_id
-  WHERE c.erased_at IS NULL
+  JOIN customers c ON c.id = s.customer_id
+  WHERE NOT s.is_new AND NOT s.is_erased
   ORDER BY c.id
   FOR UPDATE OF c
-)
-UPDATE customers c SET
-  email = m.email,
+), updated AS (
+  UPDATE customers c SET
+    email = m.email,
   phone = m.phone,
   first_name = m.first_name,
   last_name = m.last_name,
@@ -123,25 +148,38 @@ UPDATE customers c SET
   loyalty_tier = m.loyalty_tier,
   loyalty_points = m.loyalty_points,
   preferred_channel = m.preferred_channel,
-  attributes = m.attributes,
-  updated_at = $1
-FROM merged m
-WHERE c.id = m.id
-  AND (m.email, m.phone, m.first_name, m.last_name, m.birth_date, m.gender, m.locale, m.time_zone, m.street_address, m.city, m.region, m.country, m.postal_code, m.household_size, m.income_band, m.occupation, m.signup_channel, m.signed_up_at, m.acquisition_source, m.referral_source, m.devices, m.platforms, m.loyalty_tier, m.loyalty_points, m.preferred_channel, m.attributes)
-      IS DISTINCT FROM
-      (c.email, c.phone, c.first_name, c.last_name, c.birth_date, c.gender, c.locale, c.time_zone, c.street_address, c.city, c.region, c.country, c.postal_code, c.household_size, c.income_band, c.occupation, c.signup_channel, c.signed_up_at, c.acquisition_source, c.referral_source, c.devices, c.platforms, c.loyalty_tier, c.loyalty_points, c.preferred_channel, c.attributes)
+    attributes = m.attributes,
+    updated_at = $1
+  FROM merged m
+  WHERE c.id = m.id
+    AND ((m.email, m.phone, m.first_name, m.last_name, m.birth_date, m.gender, m.locale, m.time_zone, m.street_address, m.city, m.region, m.country, m.postal_code, m.household_size, m.income_band, m.occupation, m.signup_channel, m.signed_up_at, m.acquisition_source, m.referral_source, m.devices, m.platforms, m.loyalty_tier, m.loyalty_points, m.preferred_channel, m.attributes)
+         IS DISTINCT FROM
+         (c.email, c.phone, c.first_name, c.last_name, c.birth_date, c.gender, c.locale, c.time_zone, c.street_address, c.city, c.region, c.country, c.postal_code, c.household_size, c.income_band, c.occupation, c.signup_channel, c.signed_up_at, c.acquisition_source, c.referral_source, c.devices, c.platforms, c.loyalty_tier, c.loyalty_points, c.preferred_channel, c.attributes)
+         OR ($2 AND c.created_at = $1))
+  RETURNING m.ord, $2 AND c.created_at = $1 AS repeated
+)
+SELECT count(*) FILTER (WHERE NOT repeated)::int AS updated,
+       coalesce(array_agg(ord) FILTER (WHERE repeated), '{}') AS repeated
+FROM updated
+
+-- name: link_consents
+-- Gives each staged consent change the id of its customer (erased customers' rows stay unlinked).
+UPDATE stage_consents sc
+SET customer_id = s.customer_id
+FROM stage_customers s
+WHERE s.ord = sc.ord AND NOT s.is_erased
 
 -- name: apply_consents
--- Consent changes. The newest change per (customer, channel) becomes the current consent unless an
--- even newer one is already stored, so a stale CRM re-sync cannot undo an opt-out; at equal times an
--- opt-out wins. Every change received is kept in consent_changes (once: replays are deduplicated by
--- its unique key), with is_applied telling whether it changed the current consent.
+-- Consent changes (stage_consents rows with a customer_id). The newest change per (customer,
+-- channel) becomes the current consent unless an even newer one is already stored, so a stale CRM
+-- re-sync cannot undo an opt-out; at equal times an opt-out wins. Every change received is kept in
+-- consent_changes (once: replays are deduplicated by its unique key), with is_applied telling
+-- whether it changed the current consent.
 -- $1: now (recorded_at).
 WITH incoming AS (
-  SELECT c.id AS customer_id, sc.channel, sc.status, sc.source, sc.changed_at, sc.ord
-  FROM stage_consents sc
-  JOIN customers c ON c.external_id = sc.external_id
-  WHERE c.erased_at IS NULL
+  SELECT customer_id, channel, status, source, changed_at, ord
+  FROM stage_consents
+  WHERE customer_id IS NOT NULL
 ), newest AS (
   SELECT DISTINCT ON (customer_id, channel) *
   FROM incoming
@@ -158,9 +196,8 @@ WITH incoming AS (
   RETURNING customer_id, channel, status, changed_at
 )
 INSERT INTO consent_changes (customer_id, channel, status, source, changed_at, recorded_at, is_applied)
-SELECT i.customer_id, i.channel, i.status, i.source, i.changed_at, $1,
-       EXISTS (SELECT 1 FROM applied a
-               WHERE a.customer_id = i.customer_id AND a.channel = i.channel
-                 AND a.changed_at = i.changed_at AND a.status = i.status)
+SELECT i.customer_id, i.channel, i.status, i.source, i.changed_at, $1, a.customer_id IS NOT NULL
 FROM incoming i
+LEFT JOIN applied a
+  ON a.customer_id = i.customer_id AND a.channel = i.channel AND a.changed_at = i.changed_at AND a.status = i.status
 ON CONFLICT ON CONSTRAINT consent_changes_dedupe_key DO NOTHING

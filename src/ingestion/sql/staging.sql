@@ -32,12 +32,15 @@ CREATE TEMP TABLE IF NOT EXISTS stage_customers (
   loyalty_points     integer,
   preferred_channel  text,
   attributes_set     jsonb,
-  attributes_unset   text[]
+  attributes_unset   text[],
+  customer_id        bigint,
+  is_new             boolean NOT NULL DEFAULT false,
+  is_erased          boolean NOT NULL DEFAULT false
 ) ON COMMIT DELETE ROWS;
 
 CREATE TEMP TABLE IF NOT EXISTS stage_consents (
   ord         integer NOT NULL,
-  external_id text NOT NULL,
+  customer_id bigint,
   channel     text NOT NULL,
   status      text NOT NULL,
   source      text,
