@@ -43,9 +43,12 @@ export async function startApp(options: { config: Config; logger: Logger; mode: 
     services,
     async stop() {
       await app.http?.close();
+      logger.debug('HTTP server closed');
       await app.workers?.close();
+      logger.debug('workers closed');
       redis.disconnect();
       await closeDatabase(db);
+      logger.debug('database closed');
     },
   };
   try {

@@ -10,12 +10,13 @@ const REDIS_HINT = 'start it (`docker compose up -d redis`, or `redis-server --d
  */
 export async function connectRedis(url: string, options: { forWorkers?: boolean } = {}): Promise<Redis> {
   const probe = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  probe.on('error', () => undefined);
+  let cause: { code?: string; message?: string } | null = null;
+  probe.on('error', (err) => (cause ??= err));
   try {
     await probe.connect();
     await probe.ping();
   } catch (err) {
-    const e = err as { code?: string; message?: string };
+    const e = cause ?? (err as { code?: string; message?: string });
     throw new ServiceUnavailableError('Redis', redactUrl(url), e.code ?? e.message ?? String(err), REDIS_HINT);
   } finally {
     probe.disconnect();

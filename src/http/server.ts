@@ -68,6 +68,8 @@ export async function startHttpServer(options: { config: Config; db: Db; service
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM/SIGINT and stops HTTP, workers and pools in order.
+    stopOnTerminationSignals: false,
     formatError,
     // Report limit violations as validation errors (400) instead of throwing from inside validation,
     // which Apollo would answer with a 500.

@@ -32,6 +32,7 @@ export async function* readCsv(file: string, stream: ReadStream = createReadStre
   };
   Papa.parse<string[]>(stream as unknown as NodeJS.ReadableStream, {
     header: false,
+    delimiter: ',', // never guessed: a one-column file must not be "undetectable"
     step: (result, p) => {
       parser = p;
       line++;

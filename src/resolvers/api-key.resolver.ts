@@ -14,7 +14,7 @@ export class Viewer {
   role: Role;
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'A new API key and its secret.' })
 export class CreateApiKeyPayload {
   @Field(() => ApiKey)
   apiKey: ApiKey;

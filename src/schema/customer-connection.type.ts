@@ -3,7 +3,7 @@ import { Customer } from './customer.entity.js';
 import { Channel, ConsentStatus } from './enums.js';
 import { PageInfo } from './page.type.js';
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'A customer and its cursor.' })
 export class CustomerEdge {
   @Field()
   cursor: string;

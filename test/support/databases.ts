@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { closeDatabase, openDatabase, type Db } from '../../src/db/database.js';
 
@@ -10,7 +11,10 @@ export function serverUrl(database: string): string {
   return url.toString();
 }
 
-export const TEMPLATE_DB = 'cible_test_template';
+/** The migrated template of a test run (see global-setup.ts). */
+export function templateName(run: string): string {
+  return `cible_test_${run}_tpl`;
+}
 
 /** Runs one statement on the server's `postgres` database. */
 export async function adminQuery(sql: string): Promise<void> {
@@ -21,6 +25,11 @@ export async function adminQuery(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** A database name of this test run (dropped with the run). */
+export function testDatabaseName(): string {
+  return `cible_test_${inject('testRun')}_${randomBytes(5).toString('hex')}`;
 }
 
 export interface TestDb extends Db {
@@ -34,8 +43,8 @@ export interface TestDb extends Db {
  * afterwards. Test files run in parallel without seeing each other's rows.
  */
 export async function createTestDb(): Promise<TestDb> {
-  const name = `cible_test_${randomBytes(5).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+  const name = testDatabaseName();
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${templateName(inject('testRun'))}`);
   const url = serverUrl(name);
   const db = await openDatabase({
     config: { databaseUrl: url, databasePoolSize: 10, databaseCreateIfMissing: false },
