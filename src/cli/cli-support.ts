@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { closeDatabase, openDatabase, type Db } from '../db/database.js';
+import { DomainError } from '../errors.js';
 import { ServiceUnavailableError } from '../service-errors.js';
 
 /** Prints one line on stderr and exits 1: the CLIs never show a stack trace for expected failures. */
@@ -32,7 +33,9 @@ export async function withDatabase(fn: (ctx: { config: Config; db: Db }) => Prom
     await fn({ config, db });
   } catch (err) {
     await closeDatabase(db).catch(() => undefined);
-    fail(err instanceof Error ? err.message : String(err));
+    // Expected failures (bad input, a service down) are one line; a bug keeps its stack trace.
+    if (err instanceof DomainError || err instanceof ServiceUnavailableError) fail(err.message);
+    throw err;
   }
   await closeDatabase(db);
 }

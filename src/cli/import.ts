@@ -51,9 +51,15 @@ async function main(): Promise<void> {
       bar.update(100, { lines: report.records, written: report.inserted + report.updated, rejected: report.rejected });
       bar.stop();
     }
-    process.stdout.write(`${JSON.stringify({ ...report, rowsPerSecond: Math.round(report.records / report.seconds) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...report, rowsPerSecond: Math.round(report.records / report.seconds), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+    );
     if (report.reportFile) process.stderr.write(`${report.rejected} rejected and ${report.duplicates} superseded line(s): see ${report.reportFile}\n`);
   });
 }
 
-main().catch((err) => fail(err instanceof Error ? err.message : String(err)));
+main().catch((err) => {
+  // Not an expected failure (those print one line and exit 1 on their own): keep the stack trace.
+  console.error(err);
+  process.exit(1);
+});

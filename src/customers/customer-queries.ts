@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.js';
-import { loadSqlQueries } from '../db/sql.js';
+import { bindNamed, loadSqlQueries } from '../db/sql.js';
 import type { ConsentChange, CustomerConsent } from '../schema/consent.entity.js';
 import type { CustomerEvent } from '../schema/customer-event.entity.js';
 import type { Customer } from '../schema/customer.entity.js';
@@ -7,13 +7,45 @@ import type { Transaction } from '../schema/transaction.entity.js';
 import type { Channel, ConsentStatus } from '../schema/enums.js';
 
 const Q = loadSqlQueries(import.meta.url, 'sql/customers.sql', [
-  'select_customers',
+  'customer_columns',
+  'customers_by_ids',
+  'customers_by_external_ids',
+  'list_customers',
   'count_customers',
+  'cond_after',
+  'cond_country',
+  'cond_created_from',
+  'cond_created_before',
+  'cond_search',
+  'cond_search_phone',
+  'cond_consent',
+  'cond_not_erased',
   'consents_by_customer',
   'recent_transactions',
   'recent_events',
   'consent_history',
 ] as const);
+
+const withColumns = (sql: string) => sql.replace('{{columns}}', Q.customer_columns);
+const BY_IDS = withColumns(Q.customers_by_ids);
+const BY_EXTERNAL_IDS = withColumns(Q.customers_by_external_ids);
+
+/** Customer field name -> its select-list item (`c.first_name AS "firstName"`), from customer_columns. */
+const COLUMN_BY_FIELD = new Map(
+  Q.customer_columns.split(',').map((item) => {
+    const text = item.trim();
+    const alias = /AS "(\w+)"$/.exec(text)?.[1] ?? text.replace(/^c\./, '');
+    return [alias, text] as const;
+  }),
+);
+
+/** The select list for the requested fields (always the id); every column when `fields` is absent. */
+function selectList(fields: ReadonlySet<string> | undefined): string {
+  if (!fields) return Q.customer_columns;
+  const items = ['c.id'];
+  for (const [field, item] of COLUMN_BY_FIELD) if (field !== 'id' && fields.has(field)) items.push(item);
+  return items.join(', ');
+}
 
 export interface CustomerFilter {
   /** Exact external id, or case-insensitive prefix of email, first or last name, or phone. */
@@ -27,68 +59,88 @@ export interface CustomerFilter {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/**
- * Parameters of the search box: the raw term (exact external id), a lower-case prefix pattern (email,
- * first or last name) and, when the term looks like a phone number, a prefix pattern without separators.
- * The user's `%`, `_` and `\` are taken literally.
- */
-export function searchParams(term: string | null | undefined): [string | null, string | null, string | null] {
-  const t = term?.trim();
-  if (!t) return [null, null, null];
-  const digits = t.replace(/[\s().-]/g, '');
-  const phone = /^\+?\d{3,}$/.test(digits) ? `${escapeLike(digits.startsWith('00') ? `+${digits.slice(2)}` : digits)}%` : null;
-  return [t, `${escapeLike(t.toLowerCase())}%`, phone];
+/** The search box's phone pattern: digits without separators, `00` read as `+`; null when not a number. */
+function phonePrefix(term: string): string | null {
+  const digits = term.replace(/[\s().-]/g, '');
+  if (!/^\+?\d{3,}$/.test(digits)) return null;
+  return `${escapeLike(digits.startsWith('00') ? `+${digits.slice(2)}` : digits)}%`;
 }
 
-/** One keyset page of customers in id order: `limit` rows after the id `after`. */
-export async function findCustomers(db: Db, filter: CustomerFilter, after: string | null, limit: number): Promise<Customer[]> {
-  const f = filter;
-  const { rows } = await db.pool.query<Customer>(Q.select_customers, [
-    null,
-    null,
-    after,
-    f.country ?? null,
-    f.createdFrom ?? null,
-    f.createdBefore ?? null,
-    ...searchParams(f.search),
-    f.consent?.channel ?? null,
-    f.consent?.status ?? null,
-    f.includeErased ?? false,
-    limit,
-  ]);
+/** The WHERE conditions and parameters of a filter (the user's `%`, `_` and `\` taken literally). */
+function conditions(f: CustomerFilter, after: string | null): { where: string; params: Record<string, unknown> } {
+  const parts: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (after !== null) {
+    parts.push(Q.cond_after);
+    params.after = after;
+  }
+  if (f.country) {
+    parts.push(Q.cond_country);
+    params.country = f.country;
+  }
+  if (f.createdFrom) {
+    parts.push(Q.cond_created_from);
+    params.created_from = f.createdFrom;
+  }
+  if (f.createdBefore) {
+    parts.push(Q.cond_created_before);
+    params.created_before = f.createdBefore;
+  }
+  const term = f.search?.trim();
+  if (term) {
+    const phone = phonePrefix(term);
+    parts.push(phone ? Q.cond_search_phone : Q.cond_search);
+    Object.assign(params, { term, prefix: `${escapeLike(term.toLowerCase())}%` }, phone ? { phone } : {});
+  }
+  if (f.consent) {
+    parts.push(Q.cond_consent);
+    Object.assign(params, { channel: f.consent.channel, status: f.consent.status });
+  }
+  if (!f.includeErased) parts.push(Q.cond_not_erased);
+  return { where: parts.length ? parts.join('\n  AND ') : 'true', params };
+}
+
+/**
+ * One keyset page of customers in id order: `limit` rows after the id `after`. With `fields`, only
+ * those columns are read (the rows are then partial: fine for the page, not for a cache).
+ */
+export async function findCustomers(
+  db: Db,
+  filter: CustomerFilter,
+  after: string | null,
+  limit: number,
+  fields?: ReadonlySet<string>,
+): Promise<Customer[]> {
+  const { where, params } = conditions(filter, after);
+  const text = Q.list_customers.replace('{{columns}}', selectList(fields)).replace('{{conditions}}', where);
+  const { rows } = await db.pool.query<Customer>(bindNamed(text, { ...params, limit }, { prepare: true }));
   return rows;
 }
 
 /** How many customers match `filter` (all pages). */
 export async function countCustomers(db: Db, filter: CustomerFilter): Promise<number> {
-  const f = filter;
-  const { rows } = await db.pool.query<{ count: string }>(Q.count_customers, [
-    f.country ?? null,
-    f.createdFrom ?? null,
-    f.createdBefore ?? null,
-    ...searchParams(f.search),
-    f.consent?.channel ?? null,
-    f.consent?.status ?? null,
-    f.includeErased ?? false,
-  ]);
+  const { where, params } = conditions(filter, null);
+  const { rows } = await db.pool.query<{ count: string }>(bindNamed(Q.count_customers.replace('{{conditions}}', where), params, { prepare: true }));
   return Number(rows[0].count);
 }
 
 /** Customers by internal ids or by external ids (erased ones included: a direct lookup shows the tombstone). */
 export async function loadCustomers(db: Db, by: { ids?: readonly string[]; externalIds?: readonly string[] }): Promise<Customer[]> {
-  const n = (by.ids?.length ?? 0) + (by.externalIds?.length ?? 0);
-  const noFilters = new Array(9).fill(null); // cursor, country, created range, search (3), consent (2)
-  const { rows } = await db.pool.query<Customer>(Q.select_customers, [by.ids ?? null, by.externalIds ?? null, ...noFilters, true, n]);
+  const query = by.ids ? bindNamed(BY_IDS, { ids: by.ids }, { prepare: true }) : bindNamed(BY_EXTERNAL_IDS, { external_ids: by.externalIds ?? [] }, { prepare: true });
+  const { rows } = await db.pool.query<Customer>(query);
   return rows;
 }
 
+// Named: prepared once per connection (these run on every customer page).
+const CONSENTS = { name: 'consents_by_customer', text: Q.consents_by_customer };
 export async function loadConsents(db: Db, customerIds: readonly string[]): Promise<CustomerConsent[]> {
-  const { rows } = await db.pool.query<CustomerConsent>(Q.consents_by_customer, [customerIds]);
+  const { rows } = await db.pool.query<CustomerConsent>({ ...CONSENTS, values: [customerIds] });
   return rows;
 }
 
+const RECENT_TRANSACTIONS = { name: 'recent_transactions', text: Q.recent_transactions };
 export async function loadRecentTransactions(db: Db, customerIds: readonly string[], limit: number, before: Date | null): Promise<Transaction[]> {
-  const { rows } = await db.pool.query<Transaction>(Q.recent_transactions, [customerIds, limit, before]);
+  const { rows } = await db.pool.query<Transaction>({ ...RECENT_TRANSACTIONS, values: [customerIds, limit, before ?? 'infinity'] });
   return rows;
 }
 

@@ -35,8 +35,8 @@ export function encodeCopyRow(values: readonly CopyValue[]): string {
 }
 
 /**
- * COPYs rows into `table(columns)` on `client`. Rows are encoded lazily and written in ~1 MB pieces,
- * so memory stays flat whatever the number of rows.
+ * COPYs rows into `table(columns)` on `client`. Rows are encoded lazily and written in ~256 KB pieces
+ * (Readable.from buffers up to 16 of them), so memory stays flat whatever the number of rows.
  */
 export async function copyRows(
   client: pg.PoolClient | pg.Client,
@@ -49,7 +49,7 @@ export async function copyRows(
     let buffer = '';
     for (const row of rows) {
       buffer += encodeCopyRow(row);
-      if (buffer.length > 1 << 20) {
+      if (buffer.length > 1 << 18) {
         yield buffer;
         buffer = '';
       }

@@ -93,7 +93,10 @@ export async function ensureDatabaseExists(url: string): Promise<boolean> {
     await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
     return true;
   } catch (err) {
-    if ((err as { code?: string }).code === '42P04') return false; // created meanwhile by another process
+    // Created meanwhile by another process starting at the same time: 42P04, or 23505 when both
+    // inserted into pg_database at once.
+    const code = (err as { code?: string }).code;
+    if (code === '42P04' || code === '23505') return false;
     throw pgUnavailable(url, err);
   } finally {
     await client.end().catch(() => undefined);

@@ -1,3 +1,4 @@
+import { badInput } from '../errors.js';
 import { AttributeType } from '../schema/enums.js';
 import type { AttributeCatalogue } from './attribute-catalogue.js';
 import { CUSTOMER_FIELDS } from './customer-row.js';
@@ -119,10 +120,10 @@ function columnSetter(kind: ImportKind, column: string, catalogue: AttributeCata
 export function compileCsvHeader(kind: ImportKind, header: readonly string[], catalogue: AttributeCatalogue): (cells: readonly string[]) => Record<string, unknown> {
   const setters: (Setter | null)[] = header.map((h) => columnSetter(kind, h.trim(), catalogue));
   const unknown = header.filter((_, i) => !setters[i]);
-  if (unknown.length) throw new Error(`unknown column(s) for ${kind}: ${unknown.join(', ')}`);
+  if (unknown.length) throw badInput('header', 'UNKNOWN_COLUMN', `unknown column(s) for ${kind}: ${unknown.join(', ')}`);
   const seen = new Set<string>();
   for (const h of header) {
-    if (seen.has(h.trim())) throw new Error(`column "${h.trim()}" appears twice`);
+    if (seen.has(h.trim())) throw badInput('header', 'DUPLICATE_COLUMN', `column "${h.trim()}" appears twice`);
     seen.add(h.trim());
   }
   return (cells) => {

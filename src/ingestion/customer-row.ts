@@ -19,7 +19,8 @@ export interface FieldProblem {
   reason: string;
 }
 
-type Check = (value: unknown, row: Record<string, unknown>) => { value: CopyValue } | FieldProblem;
+/** Checks one value; `row` is the whole input row (phones read its country), `now` the call's clock. */
+type Check = (value: unknown, row: Record<string, unknown>, now: Date) => { value: CopyValue } | FieldProblem;
 
 const problem = (field: string, code: string, reason: string): FieldProblem => ({ field, code, reason });
 const isProblem = (r: { value: CopyValue } | FieldProblem): r is FieldProblem => 'code' in r;
@@ -55,11 +56,11 @@ function stringList(field: string): Check {
   };
 }
 
-function withString(field: string, code: string, reason: string, fn: (s: string, row: Record<string, unknown>) => CopyValue | undefined): Check {
-  return (v, row) => {
+function withString(field: string, code: string, reason: string, fn: (s: string, row: Record<string, unknown>, now: Date) => CopyValue | undefined): Check {
+  return (v, row, now) => {
     if (typeof v !== 'string') return problem(field, 'INVALID_TYPE', `${field} must be a string`);
     if (v.trim() === '') return { value: null };
-    const out = fn(v, row);
+    const out = fn(v, row, now);
     return out === undefined ? problem(field, code, reason) : { value: out };
   };
 }
@@ -85,9 +86,9 @@ export const CUSTOMER_FIELDS: ReadonlyArray<{ name: string; column: string; chec
   {
     name: 'birthDate',
     column: 'birth_date',
-    check: withString('birthDate', 'INVALID_DATE', 'birthDate must be a past date written YYYY-MM-DD, after 1900', (s) => {
+    check: withString('birthDate', 'INVALID_DATE', 'birthDate must be a past date written YYYY-MM-DD, after 1900', (s, _row, now) => {
       const d = parseLocalDate(s);
-      return d && d >= MIN_BIRTH_DATE && d <= new Date().toISOString().slice(0, 10) ? d : undefined;
+      return d && d >= MIN_BIRTH_DATE && d <= now.toISOString().slice(0, 10) ? d : undefined;
     }),
   },
   { name: 'gender', column: 'gender', check: oneOf('gender', Object.values(Gender)) },
@@ -181,7 +182,7 @@ export function validateCustomerRow(
     if (v === undefined) continue;
     present |= 1 << i;
     if (v === null) continue;
-    const r = f.check(v, input);
+    const r = f.check(v, input, now);
     if (isProblem(r)) problems.push(r);
     else values[i] = r.value;
   }

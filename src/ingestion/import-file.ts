@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Db } from '../db/database.js';
-import type { RowError } from '../errors.js';
+import { badInput, type RowError } from '../errors.js';
 import { loadAttributeCatalogue, type AttributeCatalogue } from './attribute-catalogue.js';
 import { keepLastPerExternalId } from './bulk-write.js';
 import { compileCsvHeader, type ImportKind } from './csv-mapping.js';
@@ -151,7 +151,7 @@ export async function importFile(options: {
     let chunk: Row[] = [];
     for await (const rec of records) {
       if (rec.error !== undefined) {
-        if (format === 'csv' && !mapCells) throw new Error(`${file}: cannot read the header: ${rec.error}`);
+        if (format === 'csv' && !mapCells) throw badInput('header', 'MALFORMED_HEADER', `${file}: cannot read the header: ${rec.error}`);
         totals.records++;
         reject(rec.line, [{ field: '', code: 'MALFORMED_LINE', reason: rec.error }]);
         continue;

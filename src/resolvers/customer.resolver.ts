@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { MASKED_CONTACT_ROLES } from '../auth/access-policy.js';
 import { countCustomers, findCustomers } from '../customers/customer-queries.js';
 import { maskContactFields } from '../customers/mask.js';
@@ -13,6 +14,7 @@ import { Channel, ConsentStatus } from '../schema/enums.js';
 import { decodeCursor, encodeCursor } from '../schema/page.type.js';
 import { Transaction } from '../schema/transaction.entity.js';
 import type { Context } from './context.js';
+import { selectedFields } from './selection.js';
 
 const MAX_PAGE = 500;
 const MAX_NESTED = 100;
@@ -44,6 +46,7 @@ export class CustomerResolver {
   @Query(() => CustomerConnection, { description: 'Customers in id order, filtered, one keyset page at a time.', complexity: listCost(50) })
   async customers(
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => CustomerFilterInput, { nullable: true }) filter?: CustomerFilterInput | null,
     @Arg('first', () => Int, { defaultValue: 50, description: `Page size, at most ${MAX_PAGE}.` }) first = 50,
     @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after?: string | null,
@@ -58,7 +61,8 @@ export class CustomerResolver {
       f.country = country;
     }
     if (f.search != null && f.search.length > 200) throw badInput('filter.search', 'TOO_LONG', 'search is limited to 200 characters');
-    const rows = await findCustomers(ctx.db, f, afterId, first + 1);
+    const fields = selectedFields(info, [['nodes'], ['edges', 'node']]);
+    const rows = await findCustomers(ctx.db, f, afterId, first + 1, fields);
     const page = rows.slice(0, first).map((c) => present(ctx, c));
     return {
       edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),

@@ -1,56 +1,68 @@
 -- Read paths of the customer API. Columns are aliased to the GraphQL field names so rows go to the
--- client as-is. Optional filters are written `($n IS NULL OR ...)`: node-pg sends unnamed statements,
--- planned with the actual values (custom plans), so an absent filter folds away and the planner sees
--- only the predicates in use.
+-- client as-is. The hot statements are sent as named prepared statements: PostgreSQL then plans them
+-- once per connection instead of once per request (planning cost more than execution here: 0.9 ms
+-- against 0.1 ms for a page of 50).
+--
+-- The customer list is composed: `list_customers` / `count_customers` take the `cond_*` fragments
+-- of the filters in use, AND-ed, with `:name` placeholders numbered by composeSql. Each combination
+-- of filters is its own statement with its own plan: no `($1 IS NULL OR ...)` branches that a
+-- cached generic plan could not fold away.
 
--- name: select_customers
--- $1 ids bigint[] | null, $2 external ids text[] | null, $3 cursor (id >) | null, $4 country | null,
--- $5 created from | null, $6 created before | null, $7 search term | null (exact external id),
--- $8 lower-case prefix pattern (email, last name), $9 phone prefix pattern | null,
--- $10 consent channel | null, $11 consent status, $12 include erased, $13 limit.
--- Plans: by ids -> customers_pkey / customers_external_id_key; pages -> customers_pkey in id order
--- (keyset, never OFFSET); search -> BitmapOr of customers_external_id_key, customers_email_idx,
--- customers_phone_idx, customers_last_name_idx and customers_first_name_idx (text_pattern_ops btrees serve LIKE 'prefix%').
-SELECT c.id, c.external_id AS "externalId", c.email, c.phone, c.first_name AS "firstName",
-       c.last_name AS "lastName", c.birth_date AS "birthDate", c.gender, c.locale, c.time_zone AS "timeZone",
-       c.street_address AS "streetAddress", c.city, c.region, c.country, c.postal_code AS "postalCode",
-       c.household_size AS "householdSize", c.income_band AS "incomeBand", c.occupation,
-       c.signup_channel AS "signupChannel", c.signed_up_at AS "signedUpAt",
-       c.acquisition_source AS "acquisitionSource", c.referral_source AS "referralSource", c.devices,
-       c.platforms, c.loyalty_tier AS "loyaltyTier", c.loyalty_points AS "loyaltyPoints",
-       c.preferred_channel AS "preferredChannel", c.attributes, c.created_at AS "createdAt",
-       c.updated_at AS "updatedAt", c.erased_at AS "erasedAt"
-FROM customers c
-WHERE ($1::bigint[] IS NULL OR c.id = ANY ($1))
-  AND ($2::text[] IS NULL OR c.external_id = ANY ($2))
-  AND ($3::bigint IS NULL OR c.id > $3)
-  AND ($4::text IS NULL OR c.country = $4)
-  AND ($5::timestamptz IS NULL OR c.created_at >= $5)
-  AND ($6::timestamptz IS NULL OR c.created_at < $6)
-  AND ($7::text IS NULL OR c.external_id = $7 OR c.email LIKE $8 OR lower(c.last_name) LIKE $8
-       OR lower(c.first_name) LIKE $8
-       OR ($9::text IS NOT NULL AND c.phone LIKE $9))
-  AND ($10::text IS NULL OR coalesce((SELECT cc.status FROM customer_consents cc
-                                       WHERE cc.customer_id = c.id AND cc.channel = $10), 'NEVER_ASKED') = $11)
-  AND ($12::boolean OR c.erased_at IS NULL)
-ORDER BY c.id
-LIMIT $13
+-- name: customer_columns
+c.id, c.external_id AS "externalId", c.email, c.phone, c.first_name AS "firstName",
+c.last_name AS "lastName", c.birth_date AS "birthDate", c.gender, c.locale, c.time_zone AS "timeZone",
+c.street_address AS "streetAddress", c.city, c.region, c.country, c.postal_code AS "postalCode",
+c.household_size AS "householdSize", c.income_band AS "incomeBand", c.occupation,
+c.signup_channel AS "signupChannel", c.signed_up_at AS "signedUpAt",
+c.acquisition_source AS "acquisitionSource", c.referral_source AS "referralSource", c.devices,
+c.platforms, c.loyalty_tier AS "loyaltyTier", c.loyalty_points AS "loyaltyPoints",
+c.preferred_channel AS "preferredChannel", c.attributes, c.created_at AS "createdAt",
+c.updated_at AS "updatedAt", c.erased_at AS "erasedAt"
+
+-- name: customers_by_ids
+-- customers_pkey. Erased customers included: a direct lookup shows the tombstone.
+SELECT {{columns}} FROM customers c WHERE c.id = ANY (:ids::bigint[])
+
+-- name: customers_by_external_ids
+-- customers_external_id_key.
+SELECT {{columns}} FROM customers c WHERE c.external_id = ANY (:external_ids::text[])
+
+-- name: list_customers
+-- One keyset page in id order (never OFFSET): customers_pkey walked from the cursor, filtered; the
+-- search fragment turns it into a BitmapOr of the btree indexes it names.
+SELECT {{columns}} FROM customers c WHERE {{conditions}} ORDER BY c.id LIMIT :limit
 
 -- name: count_customers
--- The filters of select_customers, without ids, cursor and limit.
--- $1 country, $2 created from, $3 created before, $4 search term, $5 prefix pattern,
--- $6 phone prefix pattern, $7 consent channel, $8 consent status, $9 include erased.
-SELECT count(*)::bigint AS count
-FROM customers c
-WHERE ($1::text IS NULL OR c.country = $1)
-  AND ($2::timestamptz IS NULL OR c.created_at >= $2)
-  AND ($3::timestamptz IS NULL OR c.created_at < $3)
-  AND ($4::text IS NULL OR c.external_id = $4 OR c.email LIKE $5 OR lower(c.last_name) LIKE $5
-       OR lower(c.first_name) LIKE $5
-       OR ($6::text IS NOT NULL AND c.phone LIKE $6))
-  AND ($7::text IS NULL OR coalesce((SELECT cc.status FROM customer_consents cc
-                                      WHERE cc.customer_id = c.id AND cc.channel = $7), 'NEVER_ASKED') = $8)
-  AND ($9::boolean OR c.erased_at IS NULL)
+SELECT count(*)::bigint AS count FROM customers c WHERE {{conditions}}
+
+-- name: cond_after
+c.id > :after::bigint
+
+-- name: cond_country
+c.country = :country
+
+-- name: cond_created_from
+c.created_at >= :created_from::timestamptz
+
+-- name: cond_created_before
+c.created_at < :created_before::timestamptz
+
+-- name: cond_search
+-- Exact external id (customers_external_id_key) or prefix of email, first or last name
+-- (customers_email_idx, customers_first_name_idx, customers_last_name_idx: text_pattern_ops btrees).
+(c.external_id = :term OR c.email LIKE :prefix OR lower(c.last_name) LIKE :prefix OR lower(c.first_name) LIKE :prefix)
+
+-- name: cond_search_phone
+-- cond_search, plus a phone prefix (customers_phone_idx) when the term looks like a number.
+(c.external_id = :term OR c.email LIKE :prefix OR lower(c.last_name) LIKE :prefix OR lower(c.first_name) LIKE :prefix
+ OR c.phone LIKE :phone)
+
+-- name: cond_consent
+-- A customer with no consent row on the channel counts as NEVER_ASKED.
+coalesce((SELECT cc.status FROM customer_consents cc WHERE cc.customer_id = c.id AND cc.channel = :channel), 'NEVER_ASKED') = :status
+
+-- name: cond_not_erased
+c.erased_at IS NULL
 
 -- name: consents_by_customer
 -- $1 customer ids. One row per stored consent (channels never asked have none). customer_consents_pkey.
@@ -59,7 +71,7 @@ FROM customer_consents
 WHERE customer_id = ANY ($1::bigint[])
 
 -- name: recent_transactions
--- $1 customer ids, $2 per-customer limit, $3 occurred before | null. Newest first.
+-- $1 customer ids, $2 per-customer limit, $3 occurred before (use 'infinity' for none). Newest first.
 -- One index range scan per customer on transactions_customer_time_idx (LATERAL ... LIMIT).
 SELECT t.id, t.external_id AS "externalId", t.customer_id AS "customerId", t.amount, t.currency,
        t.occurred_at AS "occurredAt", t.category, t.product, t.channel, t.store,
@@ -68,7 +80,7 @@ SELECT t.id, t.external_id AS "externalId", t.customer_id AS "customerId", t.amo
 FROM unnest($1::bigint[]) AS k (customer_id)
 CROSS JOIN LATERAL (
   SELECT * FROM transactions t
-  WHERE t.customer_id = k.customer_id AND ($3::timestamptz IS NULL OR t.occurred_at < $3)
+  WHERE t.customer_id = k.customer_id AND t.occurred_at < $3::timestamptz
   ORDER BY t.occurred_at DESC, t.id DESC
   LIMIT $2
 ) t

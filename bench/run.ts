@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { benchApi } from './api.bench.js';
+import { benchImport } from './import.bench.js';
+
+/**
+ * `npm run bench [-- NAME ...] [--customers N] [--transactions N]`: runs the benchmarks (all by
+ * default: import, api) against bench databases on DATABASE_URL's server. Each prints JSON lines
+ * with its figures and a same-run baseline. Data is generated deterministically on first use.
+ */
+const { values, positionals } = parseArgs({
+  options: { customers: { type: 'string' }, transactions: { type: 'string' } },
+  allowPositionals: true,
+});
+const customers = Number(values.customers ?? 200_000);
+const transactions = Number(values.transactions ?? 2_000_000);
+const all = { import: () => benchImport({ customers, transactions }), api: () => benchApi({ customers: Math.min(customers, 100_000) }) };
+const names = positionals.length ? positionals : Object.keys(all);
+for (const name of names) {
+  const run = all[name as keyof typeof all];
+  if (!run) {
+    process.stderr.write(`unknown benchmark "${name}"; known: ${Object.keys(all).join(', ')}\n`);
+    process.exit(1);
+  }
+  await run();
+}
+process.exit(0);
