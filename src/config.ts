@@ -30,6 +30,7 @@ const schema = z.object({
   TWILIO_FROM: z.string().default('+15005550006'),
   TWILIO_API_URL: z.string().url().optional(),
   GRAPHQL_SANDBOX: bool.optional(),
+  GRAPHQL_JIT: bool.default(true),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(10),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).max(1000).default(20),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(50000),
@@ -55,7 +56,7 @@ export type Config = Readonly<{
   logPretty: boolean;
   smtp: { url: string; poolSize: number; from: string; catcherUrl: string };
   twilio: { accountSid: string; authToken: string; from: string; apiUrl?: string };
-  graphql: { sandbox: boolean; maxDepth: number; maxAliases: number; maxCost: number; bodyLimit: string };
+  graphql: { sandbox: boolean; jit: boolean; maxDepth: number; maxAliases: number; maxCost: number; bodyLimit: string };
   bulkMaxRows: number;
   apiKeyCacheSeconds: number;
   devAdminKeyFile: string;
@@ -96,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     graphql: {
       sandbox: e.GRAPHQL_SANDBOX ?? isDev,
+      jit: e.GRAPHQL_JIT,
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxCost: e.GRAPHQL_MAX_COST,

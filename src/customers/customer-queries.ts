@@ -1,4 +1,6 @@
+import pg from 'pg';
 import type { Db } from '../db/database.js';
+import { pgTimestampToIso } from '../schema/date-time.scalar.js';
 import { bindNamed, loadSqlQueries } from '../db/sql.js';
 import type { ConsentChange, CustomerConsent } from '../schema/consent.entity.js';
 import type { CustomerEvent } from '../schema/customer-event.entity.js';
@@ -25,6 +27,15 @@ const Q = loadSqlQueries(import.meta.url, 'sql/customers.sql', [
   'recent_events',
   'consent_history',
 ] as const);
+
+/**
+ * Result parsing for rows that go straight to GraphQL: timestamps stay ISO text (the DateTimeISO
+ * scalar sends them as they are) instead of becoming Dates to be printed back.
+ */
+const API_ROW_TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.TIMESTAMPTZ ? pgTimestampToIso : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
 
 const withColumns = (sql: string) => sql.replace('{{columns}}', Q.customer_columns);
 const BY_IDS = withColumns(Q.customers_by_ids);
@@ -113,7 +124,7 @@ export async function findCustomers(
 ): Promise<Customer[]> {
   const { where, params } = conditions(filter, after);
   const text = Q.list_customers.replace('{{columns}}', selectList(fields)).replace('{{conditions}}', where);
-  const { rows } = await db.pool.query<Customer>(bindNamed(text, { ...params, limit }, { prepare: true }));
+  const { rows } = await db.pool.query<Customer>({ ...bindNamed(text, { ...params, limit }, { prepare: true }), types: API_ROW_TYPES });
   return rows;
 }
 
@@ -127,20 +138,20 @@ export async function countCustomers(db: Db, filter: CustomerFilter): Promise<nu
 /** Customers by internal ids or by external ids (erased ones included: a direct lookup shows the tombstone). */
 export async function loadCustomers(db: Db, by: { ids?: readonly string[]; externalIds?: readonly string[] }): Promise<Customer[]> {
   const query = by.ids ? bindNamed(BY_IDS, { ids: by.ids }, { prepare: true }) : bindNamed(BY_EXTERNAL_IDS, { external_ids: by.externalIds ?? [] }, { prepare: true });
-  const { rows } = await db.pool.query<Customer>(query);
+  const { rows } = await db.pool.query<Customer>({ ...query, types: API_ROW_TYPES });
   return rows;
 }
 
 // Named: prepared once per connection (these run on every customer page).
 const CONSENTS = { name: 'consents_by_customer', text: Q.consents_by_customer };
 export async function loadConsents(db: Db, customerIds: readonly string[]): Promise<CustomerConsent[]> {
-  const { rows } = await db.pool.query<CustomerConsent>({ ...CONSENTS, values: [customerIds] });
+  const { rows } = await db.pool.query<CustomerConsent>({ ...CONSENTS, values: [customerIds], types: API_ROW_TYPES });
   return rows;
 }
 
 const RECENT_TRANSACTIONS = { name: 'recent_transactions', text: Q.recent_transactions };
 export async function loadRecentTransactions(db: Db, customerIds: readonly string[], limit: number, before: Date | null): Promise<Transaction[]> {
-  const { rows } = await db.pool.query<Transaction>({ ...RECENT_TRANSACTIONS, values: [customerIds, limit, before ?? 'infinity'] });
+  const { rows } = await db.pool.query<Transaction>({ ...RECENT_TRANSACTIONS, values: [customerIds, limit, before ?? 'infinity'], types: API_ROW_TYPES });
   return rows;
 }
 

@@ -43,7 +43,9 @@ export async function openDatabase(options: {
     poolSize: config.databasePoolSize,
     applicationName: options.applicationName ?? 'cible',
     connectTimeoutMS: 5000,
-    extra: { idleTimeoutMillis: 30_000 },
+    // UTC sessions: timestamps come back as `...+00`, which the API's read path turns into ISO text
+    // without building Dates (see pgTimestampToIso).
+    extra: { idleTimeoutMillis: 30_000, options: '-c TimeZone=UTC' },
   });
   try {
     await dataSource.initialize();

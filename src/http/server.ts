@@ -1,5 +1,4 @@
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -8,7 +7,6 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { pinoHttp } from 'pino-http';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -18,7 +16,9 @@ import { authorizeOperationPlugin } from '../auth/authorize-operation.js';
 import { createContext, type Context } from '../resolvers/context.js';
 import { buildCibleSchema } from '../resolvers/schema.js';
 import { errorLoggingPlugin, formatError } from './graphql-errors.js';
+import { jitGateway } from './jit-executor.js';
 import { queryCostPlugin } from './query-cost.js';
+import { requestLog } from './request-log.js';
 import { checkReadiness } from './readiness.js';
 
 export interface HttpServer {
@@ -28,8 +28,6 @@ export interface HttpServer {
   url: string;
   close(): Promise<void>;
 }
-
-const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,100}$/;
 
 /**
  * The HTTP server: GraphQL at /graphql, /healthz and /readyz. The tracking pixel, click redirect,
@@ -41,19 +39,7 @@ export async function startHttpServer(options: { config: Config; db: Db; service
   app.disable('x-powered-by');
   const server = http.createServer(app);
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-    }),
-  );
+  app.use(requestLog(logger, { ignore: (path) => path === '/healthz' || path === '/readyz' }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -65,7 +51,7 @@ export async function startHttpServer(options: { config: Config; db: Db; service
 
   const schema = await buildCibleSchema();
   const apollo = new ApolloServer<Context>({
-    schema,
+    ...(config.graphql.jit ? { gateway: jitGateway(schema) } : { schema }),
     introspection: true,
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGTERM/SIGINT and stops HTTP, workers and pools in order.
@@ -96,7 +82,7 @@ export async function startHttpServer(options: { config: Config; db: Db; service
     expressMiddleware(apollo, {
       context: async ({ req }) =>
         createContext({
-          requestId: String(req.id),
+          requestId: req.id,
           principal: await services.apiKeys.verify(keyFromHeaders(req.headers)),
           db,
           config,

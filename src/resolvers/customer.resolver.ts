@@ -1,4 +1,4 @@
-import type { GraphQLResolveInfo } from 'graphql';
+import type { GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { MASKED_CONTACT_ROLES } from '../auth/access-policy.js';
 import { countCustomers, findCustomers } from '../customers/customer-queries.js';
@@ -27,6 +27,42 @@ export function checkFirst(first: number, field: string, max: number): number {
 
 function present(ctx: Context, c: Customer): Customer {
   return ctx.principal && MASKED_CONTACT_ROLES.has(ctx.principal.role) ? maskContactFields(c) : c;
+}
+
+/** `Customer.consents`: the current consent on every channel, NEVER_ASKED where nothing is stored. */
+export async function customerConsents(customer: Customer, ctx: Context): Promise<Partial<CustomerConsent>[]> {
+  const stored = await ctx.loaders.consents.load(customer.id);
+  return CHANNELS.map(
+    (channel) =>
+      stored.find((s) => s.channel === channel) ?? {
+        customerId: customer.id,
+        channel,
+        status: ConsentStatus.NEVER_ASKED,
+        source: null,
+        changedAt: null,
+        recordedAt: null,
+      },
+  );
+}
+
+/** `Customer.transactions(first, before)`: newest first, batched across the customers of a request. */
+export function customerTransactions(customer: Customer, args: { first: number; before?: Date | null }, ctx: Context): Promise<Transaction[]> {
+  checkFirst(args.first, 'first', MAX_NESTED);
+  const before = args.before ?? null;
+  return ctx.loaders.transactions(`${args.first}|${before?.toISOString() ?? ''}`).load(customer.id);
+}
+
+const CHANNELS = Object.values(Channel);
+
+/**
+ * The fields every customer page asks for, resolved by plain functions rather than through
+ * type-graphql's per-call parameter machinery (~5% of CPU on a page of 50 customers with consents
+ * and transactions). The decorated methods below still declare them, and call the same functions.
+ */
+export function installHotCustomerResolvers(schema: GraphQLSchema): void {
+  const fields = (schema.getType('Customer') as GraphQLObjectType).getFields();
+  fields.consents.resolve = (root: Customer, _args, ctx: Context) => customerConsents(root, ctx);
+  fields.transactions.resolve = (root: Customer, args: { first: number; before?: Date | null }, ctx: Context) => customerTransactions(root, args, ctx);
 }
 
 @Resolver(() => Customer)
@@ -68,24 +104,13 @@ export class CustomerResolver {
       edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),
       nodes: page,
       pageInfo: { hasNextPage: rows.length > first, endCursor: page.length ? encodeCursor(page[page.length - 1].id) : null },
-      totalCount: () => countCustomers(ctx.db, f),
+      countAll: () => countCustomers(ctx.db, f),
     };
   }
 
   @FieldResolver(() => [CustomerConsent], { description: 'Current marketing consent on every channel (NEVER_ASKED where nothing was recorded).' })
-  async consents(@Root() customer: Customer, @Ctx() ctx: Context): Promise<Partial<CustomerConsent>[]> {
-    const stored = await ctx.loaders.consents.load(customer.id);
-    return Object.values(Channel).map(
-      (channel) =>
-        stored.find((s) => s.channel === channel) ?? {
-          customerId: customer.id,
-          channel,
-          status: ConsentStatus.NEVER_ASKED,
-          source: null,
-          changedAt: null,
-          recordedAt: null,
-        },
-    );
+  consents(@Root() customer: Customer, @Ctx() ctx: Context): Promise<Partial<CustomerConsent>[]> {
+    return customerConsents(customer, ctx);
   }
 
   @FieldResolver(() => [ConsentChange], {
@@ -103,14 +128,13 @@ export class CustomerResolver {
   }
 
   @FieldResolver(() => [Transaction], { description: 'Purchases, newest first. Page back with `before` = the oldest occurredAt seen.', complexity: listCost(20) })
-  async transactions(
+  transactions(
     @Root() customer: Customer,
     @Ctx() ctx: Context,
     @Arg('first', () => Int, { defaultValue: 20, description: `At most ${MAX_NESTED}.` }) first = 20,
     @Arg('before', () => Date, { nullable: true }) before?: Date | null,
   ): Promise<Transaction[]> {
-    checkFirst(first, 'first', MAX_NESTED);
-    return ctx.loaders.transactions(JSON.stringify({ limit: first, before: before ?? null })).load(customer.id);
+    return customerTransactions(customer, { first, before }, ctx);
   }
 
   @FieldResolver(() => [CustomerEvent], { description: 'Behavioural events, newest first, optionally of one name.', complexity: listCost(20) })
@@ -123,5 +147,13 @@ export class CustomerResolver {
   ): Promise<CustomerEvent[]> {
     checkFirst(first, 'first', MAX_NESTED);
     return ctx.loaders.events(JSON.stringify({ limit: first, name: name ?? null, before: before ?? null })).load(customer.id);
+  }
+}
+
+@Resolver(() => CustomerConnection)
+export class CustomerConnectionResolver {
+  @FieldResolver(() => Int, { description: 'Customers matching the filter across all pages (one extra COUNT query: ask only when shown).' })
+  totalCount(@Root() connection: CustomerConnection): Promise<number> {
+    return connection.countAll();
   }
 }

@@ -51,10 +51,11 @@ export function createLoaders(db: Db) {
       return ids.map((id) => byId.get(id) ?? null);
     }),
     consents: new DataLoader<string, CustomerConsent[]>(async (ids) => groupBy(ids, await loadConsents(db, ids), (r) => r.customerId)),
+    /** Keyed by `${limit}|${before ISO or ''}`. */
     transactions: keyed((argsKey) => {
-      const { limit, before } = JSON.parse(argsKey) as { limit: number; before: string | null };
+      const [limit, before] = argsKey.split('|');
       return new DataLoader<string, Transaction[]>(async (ids) =>
-        groupBy(ids, await loadRecentTransactions(db, ids, limit, before ? new Date(before) : null), (r) => r.customerId),
+        groupBy(ids, await loadRecentTransactions(db, ids, Number(limit), before ? new Date(before) : null), (r) => r.customerId),
       );
     }),
     events: keyed((argsKey) => {

@@ -23,8 +23,8 @@ export class CustomerConnection {
   @Field(() => PageInfo)
   pageInfo: PageInfo;
 
-  @Field(() => Int, { description: 'Customers matching the filter across all pages (one extra COUNT query: ask only when shown).' })
-  totalCount: number | (() => Promise<number>);
+  /** Counts the matches of all pages; run only when a client asks for `totalCount`. */
+  countAll: () => Promise<number>;
 }
 
 @InputType({ description: 'Consent filter: customers whose current consent on `channel` is `status`.' })

@@ -1,0 +1,64 @@
+import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
+import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values.js';
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { LRUCache } from 'lru-cache';
+
+/** Compiled operations kept per process; a front end sends a few dozen distinct ones. */
+const COMPILED_CACHE_SIZE = 1_000;
+
+/**
+ * Executes operations with graphql-jit instead of graphql-js, plugged into Apollo Server through its
+ * gateway interface (the one documented way to replace its executor). Each distinct operation is
+ * compiled once into a JavaScript function; Apollo still parses, validates, runs every plugin (auth,
+ * cost, errors) and formats the response.
+ *
+ * Why: on a page of 50 customers with nested lists, graphql-js spends more CPU walking fields than
+ * Cible spends fetching them (see the API benchmark in the README for the figures).
+ */
+export function jitGateway(schema: GraphQLSchema): GatewayInterface {
+  const compiled = new LRUCache<string, CompiledQuery | ExecutionResult>({ max: COMPILED_CACHE_SIZE });
+  const executor: GatewayExecutor = async (rc) => {
+    const key = `${rc.queryHash}\u0000${rc.operationName ?? ''}`;
+    let query = compiled.get(key);
+    if (!query) {
+      query = compileQuery(schema, rc.document, rc.operationName ?? undefined);
+      compiled.set(key, query);
+    }
+    if (!isCompiledQuery(query)) return query;
+    const result = (await query.query(undefined, rc.context, rc.request.variables ?? {})) as ExecutionResult;
+    if (!result.errors) return result;
+    if (result.data === undefined) {
+      // No `data` at all: the variables did not coerce and nothing ran. graphql-jit's messages lack
+      // the path inside the variable (`input.channel`), so let graphql-js, which has it, describe
+      // them; this costs nothing on the happy path.
+      const coerced = getVariableValues(schema, rc.operation.variableDefinitions ?? [], rc.request.variables ?? {});
+      const errors = 'errors' in coerced && coerced.errors ? coerced.errors : result.errors;
+      return { errors: errors.map((e) => asGraphQLError(e, 'BAD_USER_INPUT')) };
+    }
+    return { ...result, errors: result.errors.map((e) => asGraphQLError(e, undefined)) };
+  };
+  return {
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: '' });
+      return () => undefined;
+    },
+    async load() {
+      return { executor };
+    },
+    async stop() {},
+  };
+}
+
+/**
+ * graphql-jit reports errors with its own GraphQLError look-alike (it passes `instanceof` but may lack
+ * `extensions`, which Apollo's error formatting needs). Rebuild graphql's own, keeping the original.
+ */
+function asGraphQLError(err: GraphQLError, code: string | undefined): GraphQLError {
+  if (Object.getPrototypeOf(err) === GraphQLError.prototype && !code) return err;
+  const e = err as Pick<GraphQLError, 'message' | 'path' | 'originalError' | 'extensions' | 'locations'>;
+  const extensions = code ? { ...e.extensions, code } : e.extensions;
+  const error = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? undefined, extensions });
+  (error as { locations?: GraphQLError['locations'] }).locations = e.locations;
+  return error;
+}
