@@ -56,9 +56,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** Runs a built script (`dist/...`) as a child process and resolves with its stdout once it exits 0. */
-export function runNode(script: string, args: string[], env: Record<string, string>): Promise<string> {
+export function runNode(script: string, args: string[], env: Record<string, string>, nodeFlags: string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.resolve(script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...nodeFlags, path.resolve(script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${script} exited with ${code}`))));

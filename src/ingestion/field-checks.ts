@@ -44,14 +44,23 @@ export function isTimeZone(value: string): boolean {
   return known;
 }
 
-/** Canonical BCP 47 tag (`fr-fr` becomes `fr-FR`). */
+const locales = new Map<string, string | null>();
+/**
+ * Canonical BCP 47 tag (`fr-fr` becomes `fr-FR`). Answers are cached: a base holds a few dozen
+ * distinct locales, and Intl.getCanonicalLocales costs ~13 µs a call (10% of a customer import).
+ */
 export function normaliseLocale(value: string): string | undefined {
-  try {
-    const [tag] = Intl.getCanonicalLocales(value.trim());
-    return tag && tag.length <= 35 ? tag : undefined;
-  } catch {
-    return undefined;
+  let tag = locales.get(value);
+  if (tag === undefined) {
+    try {
+      const [canonical] = Intl.getCanonicalLocales(value.trim());
+      tag = canonical && canonical.length <= 35 ? canonical : null;
+    } catch {
+      tag = null;
+    }
+    if (locales.size < 10_000) locales.set(value, tag);
   }
+  return tag ?? undefined;
 }
 
 /** ISO 3166-1 alpha-2 code, upper-cased. */

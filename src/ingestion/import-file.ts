@@ -41,9 +41,15 @@ export interface ImportReport {
 
 type Row = CustomerPatch | FactRow;
 
-/** Writes `line,field,code,reason` rows next to the input, creating the file on first use. */
+/**
+ * Writes `line,field,code,reason` rows next to the input, creating the file on first use. The reader
+ * waits on `drain()` when the file lags behind, so a file of millions of bad lines cannot pile up in
+ * memory.
+ */
 class LineReport {
   private out: WriteStream | null = null;
+  /** True when the file lags behind: the reader should `await drain()`. */
+  full = false;
   count = 0;
   constructor(readonly path: string) {}
 
@@ -53,7 +59,15 @@ class LineReport {
       this.out.write('line,field,code,reason\n');
     }
     this.count++;
-    this.out.write(`${e.index},${csvCell(e.field)},${e.code},${csvCell(e.reason)}\n`);
+    if (!this.out.write(`${e.index},${csvCell(e.field)},${e.code},${csvCell(e.reason)}\n`)) this.full = true;
+  }
+
+  /** Resolves once the file has caught up (at once when it has). */
+  async drain(): Promise<void> {
+    if (!this.full || !this.out) return;
+    const out = this.out;
+    await new Promise<void>((resolve) => out.once('drain', resolve));
+    this.full = false;
   }
 
   async close(): Promise<string | null> {
@@ -94,7 +108,7 @@ export async function importFile(options: {
   const report = new LineReport(options.reportFile ?? `${file}.rejects.csv`);
   const totals = { records: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, duplicates: 0 };
   const stream = createReadStream(file, { encoding: 'utf8' });
-  const records: AsyncIterable<FileRecord> = format === 'csv' ? readCsv(file, stream) : readNdjson(file, stream);
+  const batches: AsyncIterable<FileRecord[]> = format === 'csv' ? readCsv(file, stream) : readNdjson(file, stream);
 
   const reject = (line: number, problems: readonly FieldProblem[]) => {
     totals.rejected++;
@@ -149,7 +163,8 @@ export async function importFile(options: {
     let mapCells: ((cells: readonly string[]) => Record<string, unknown>) | null = null;
     let width = 0;
     let chunk: Row[] = [];
-    for await (const rec of records) {
+    for await (const batch of batches)
+    for (const rec of batch) {
       if (rec.error !== undefined) {
         if (format === 'csv' && !mapCells) throw badInput('header', 'MALFORMED_HEADER', `${file}: cannot read the header: ${rec.error}`);
         totals.records++;
@@ -179,6 +194,7 @@ export async function importFile(options: {
         await launch(chunk);
         chunk = [];
       }
+      if (report.full) await report.drain();
     }
     if (chunk.length) await launch(chunk);
     if (inflight) await inflight;

@@ -1,7 +1,9 @@
 -- Set-based upsert of staged transactions and events, one statement each. Facts are keyed by their
 -- own external_id; a re-sent identical fact changes nothing (the DO UPDATE is guarded by IS DISTINCT
 -- FROM), a corrected one (say, refunded later) is updated in place. The customer is resolved by
--- external id in the same statement; rows whose customer is unknown or erased are refused.
+-- external id in the same statement (a LATERAL ... LIMIT 1 index probe per row: a plain join let the
+-- planner hash the whole customers table for every chunk); rows whose customer is unknown or erased
+-- are refused.
 -- Inserts are ordered by external_id so concurrent batches take their index locks in the same order.
 --
 -- $1: now (created_at/updated_at); $2: true when importing a file in chunks: then a row created at
@@ -12,7 +14,7 @@
 WITH resolved AS (
   SELECT s.*, c.id AS customer_id, c.erased_at
   FROM stage_transactions s
-  LEFT JOIN customers c ON c.external_id = s.customer_external_id
+  LEFT JOIN LATERAL (SELECT id, erased_at FROM customers c WHERE c.external_id = s.customer_external_id LIMIT 1) c ON true
 ), written AS (
   INSERT INTO transactions AS t (
     external_id, customer_id, amount, currency, occurred_at, category, product, channel, store,
@@ -48,7 +50,7 @@ SELECT
 WITH resolved AS (
   SELECT s.*, c.id AS customer_id, c.erased_at
   FROM stage_events s
-  LEFT JOIN customers c ON c.external_id = s.customer_external_id
+  LEFT JOIN LATERAL (SELECT id, erased_at FROM customers c WHERE c.external_id = s.customer_external_id LIMIT 1) c ON true
 ), written AS (
   INSERT INTO customer_events AS e (external_id, customer_id, name, properties, occurred_at, created_at)
   SELECT r.external_id, r.customer_id, r.name, r.properties, r.occurred_at, $1
