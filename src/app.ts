@@ -7,6 +7,7 @@ import { startHttpServer, type HttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
 import { connectRedis } from './redis.js';
 import type { Services } from './services.js';
+import { createQueues } from './workers/queues.js';
 import { startWorkers, type RunningWorkers } from './workers/runtime.js';
 
 export type Mode = 'all' | 'api' | 'worker';
@@ -36,7 +37,7 @@ export async function startApp(options: { config: Config; logger: Logger; mode: 
     await closeDatabase(db);
     throw err;
   }
-  const services: Services = { apiKeys: new ApiKeyVerifier(db, config.apiKeyCacheSeconds), redis };
+  const services: Services = { apiKeys: new ApiKeyVerifier(db, config.apiKeyCacheSeconds), redis, queues: createQueues(redis, config.queuePrefix) };
   const app: App = {
     db,
     redis,
@@ -46,6 +47,7 @@ export async function startApp(options: { config: Config; logger: Logger; mode: 
       logger.debug('HTTP server closed');
       await app.workers?.close();
       logger.debug('workers closed');
+      await services.queues.close();
       redis.disconnect();
       await closeDatabase(db);
       logger.debug('database closed');

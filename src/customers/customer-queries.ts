@@ -14,6 +14,8 @@ const Q = loadSqlQueries(import.meta.url, 'sql/customers.sql', [
   'customers_by_external_ids',
   'list_customers',
   'count_customers',
+  'prefetch_consents',
+  'prefetch_transactions',
   'cond_after',
   'cond_country',
   'cond_created_from',
@@ -111,9 +113,19 @@ function conditions(f: CustomerFilter, after: string | null): { where: string; p
   return { where: parts.length ? parts.join('\n  AND ') : 'true', params };
 }
 
+/** Nested lists a customer page can fetch in its own query (see prefetch_* in customers.sql). */
+export interface PagePrefetch {
+  consents?: boolean;
+  transactions?: { first: number; before: Date | null };
+}
+
+/** A customer row of a page, with the nested lists fetched along with it, if any. */
+export type PageCustomer = Customer & { prefetchedConsents?: CustomerConsent[]; prefetchedTransactions?: Transaction[] };
+
 /**
  * One keyset page of customers in id order: `limit` rows after the id `after`. With `fields`, only
- * those columns are read (the rows are then partial: fine for the page, not for a cache).
+ * those columns are read (the rows are then partial: fine for the page, not for a cache); with
+ * `prefetch`, the nested lists come in the same query.
  */
 export async function findCustomers(
   db: Db,
@@ -121,10 +133,17 @@ export async function findCustomers(
   after: string | null,
   limit: number,
   fields?: ReadonlySet<string>,
-): Promise<Customer[]> {
+  prefetch: PagePrefetch = {},
+): Promise<PageCustomer[]> {
   const { where, params } = conditions(filter, after);
-  const text = Q.list_customers.replace('{{columns}}', selectList(fields)).replace('{{conditions}}', where);
-  const { rows } = await db.pool.query<Customer>({ ...bindNamed(text, { ...params, limit }, { prepare: true }), types: API_ROW_TYPES });
+  let columns = selectList(fields);
+  if (prefetch.consents) columns += `,\n${Q.prefetch_consents}`;
+  if (prefetch.transactions) {
+    columns += `,\n${Q.prefetch_transactions}`;
+    Object.assign(params, { tx_first: prefetch.transactions.first, tx_before: prefetch.transactions.before ?? 'infinity' });
+  }
+  const text = Q.list_customers.replace('{{columns}}', columns).replace('{{conditions}}', where);
+  const { rows } = await db.pool.query<PageCustomer>({ ...bindNamed(text, { ...params, limit }, { prepare: true }), types: API_ROW_TYPES });
   return rows;
 }
 

@@ -39,6 +39,8 @@ export async function openDatabase(options: {
     migrations,
     migrationsTableName: 'migrations',
     synchronize: false,
+    // Migrations own the schema, extensions included (ids use the built-in gen_random_uuid()).
+    installExtensions: false,
     logging: false,
     poolSize: config.databasePoolSize,
     applicationName: options.applicationName ?? 'cible',

@@ -1,6 +1,7 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Db } from '../db/database.js';
+import { analyzeTables } from '../db/statistics.js';
 import { badInput, type RowError } from '../errors.js';
 import { loadAttributeCatalogue, type AttributeCatalogue } from './attribute-catalogue.js';
 import { keepLastPerExternalId } from './bulk-write.js';
@@ -204,5 +205,9 @@ export async function importFile(options: {
     client.release();
   }
   const reportFile = await report.close();
+  // A file import can double a table: refresh planner statistics now rather than wait for
+  // autovacuum (which may be off) while queries plan for the old size.
+  if (totals.inserted > 0)
+    await analyzeTables({ db, tables: kind === 'customers' ? ['customers', 'customer_consents', 'consent_changes'] : [kind === 'transactions' ? 'transactions' : 'customer_events'] });
   return { file, kind, ...totals, reportFile, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }

@@ -1,7 +1,8 @@
 import type { GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
+import { getArgumentValues } from 'graphql/execution/values.js';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { MASKED_CONTACT_ROLES } from '../auth/access-policy.js';
-import { countCustomers, findCustomers } from '../customers/customer-queries.js';
+import { countCustomers, findCustomers, type PageCustomer, type PagePrefetch } from '../customers/customer-queries.js';
 import { maskContactFields } from '../customers/mask.js';
 import { listCost } from '../http/query-cost.js';
 import { badInput } from '../errors.js';
@@ -14,7 +15,7 @@ import { Channel, ConsentStatus } from '../schema/enums.js';
 import { decodeCursor, encodeCursor } from '../schema/page.type.js';
 import { Transaction } from '../schema/transaction.entity.js';
 import type { Context } from './context.js';
-import { selectedFields } from './selection.js';
+import { selectedFieldNodes, selectedFields } from './selection.js';
 
 const MAX_PAGE = 500;
 const MAX_NESTED = 100;
@@ -31,7 +32,7 @@ function present(ctx: Context, c: Customer): Customer {
 
 /** `Customer.consents`: the current consent on every channel, NEVER_ASKED where nothing is stored. */
 export async function customerConsents(customer: Customer, ctx: Context): Promise<Partial<CustomerConsent>[]> {
-  const stored = await ctx.loaders.consents.load(customer.id);
+  const stored = (customer as PageCustomer).prefetchedConsents ?? (await ctx.loaders.consents.load(customer.id));
   return CHANNELS.map(
     (channel) =>
       stored.find((s) => s.channel === channel) ?? {
@@ -48,8 +49,35 @@ export async function customerConsents(customer: Customer, ctx: Context): Promis
 /** `Customer.transactions(first, before)`: newest first, batched across the customers of a request. */
 export function customerTransactions(customer: Customer, args: { first: number; before?: Date | null }, ctx: Context): Promise<Transaction[]> {
   checkFirst(args.first, 'first', MAX_NESTED);
-  const before = args.before ?? null;
-  return ctx.loaders.transactions(`${args.first}|${before?.toISOString() ?? ''}`).load(customer.id);
+  const key = transactionsKey(args.first, args.before ?? null);
+  const page = customer as PageCustomer & { prefetchedTransactionsKey?: string };
+  if (page.prefetchedTransactions && page.prefetchedTransactionsKey === key) return Promise.resolve(page.prefetchedTransactions);
+  return ctx.loaders.transactions(key).load(customer.id);
+}
+
+const transactionsKey = (first: number, before: Date | null) => `${first}|${before?.toISOString() ?? ''}`;
+
+const PAGE_NODES = [['nodes'], ['edges', 'node']] as const;
+
+/**
+ * Look-ahead: which nested lists of a customer page can come with the page's own query. Consents
+ * always can; transactions when every selection of them on the page asks the same valid arguments
+ * (aliases with different arguments fall back to the batched loaders).
+ */
+function pagePrefetch(info: GraphQLResolveInfo, fields: ReadonlySet<string>): PagePrefetch {
+  const prefetch: PagePrefetch = { consents: fields.has('consents') };
+  const nodes = selectedFieldNodes(info, PAGE_NODES, 'transactions');
+  if (nodes.length === 0) return prefetch;
+  const def = (info.schema.getType('Customer') as GraphQLObjectType).getFields().transactions;
+  try {
+    const sets = nodes.map((n) => getArgumentValues(def, n, info.variableValues) as { first: number; before?: Date | null });
+    const keys = new Set(sets.map((a) => transactionsKey(a.first, a.before ?? null)));
+    const { first, before } = sets[0];
+    if (keys.size === 1 && Number.isInteger(first) && first >= 0 && first <= MAX_NESTED) prefetch.transactions = { first, before: before ?? null };
+  } catch {
+    // invalid arguments: the field resolver reports them, with their path
+  }
+  return prefetch;
 }
 
 const CHANNELS = Object.values(Channel);
@@ -97,9 +125,11 @@ export class CustomerResolver {
       f.country = country;
     }
     if (f.search != null && f.search.length > 200) throw badInput('filter.search', 'TOO_LONG', 'search is limited to 200 characters');
-    const fields = selectedFields(info, [['nodes'], ['edges', 'node']]);
-    const rows = await findCustomers(ctx.db, f, afterId, first + 1, fields);
-    const page = rows.slice(0, first).map((c) => present(ctx, c));
+    const fields = selectedFields(info, PAGE_NODES);
+    const prefetch = pagePrefetch(info, fields);
+    const rows = await findCustomers(ctx.db, f, afterId, first + 1, fields, prefetch);
+    const txKey = prefetch.transactions ? transactionsKey(prefetch.transactions.first, prefetch.transactions.before) : undefined;
+    const page = rows.slice(0, first).map((c) => present(ctx, txKey ? Object.assign(c, { prefetchedTransactionsKey: txKey }) : c));
     return {
       edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),
       nodes: page,

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import { maintenanceQueue } from './maintenance.worker.js';
 
 /** What a queue's processor may use. Jobs carry ids; processors re-read state from the database. */
 export interface WorkerDeps {
@@ -19,7 +20,9 @@ export interface QueueDefinition {
 }
 
 /** Every queue the worker process serves; delivery, metrics and snapshots register here. */
-export const QUEUES: QueueDefinition[] = [];
+export function allQueues(): QueueDefinition[] {
+  return [maintenanceQueue];
+}
 
 export interface RunningWorkers {
   names: string[];
@@ -30,7 +33,7 @@ export interface RunningWorkers {
 /** Starts one BullMQ worker per queue definition, sharing a Redis connection. */
 export function startWorkers(options: WorkerDeps & { redis: Redis; queues?: QueueDefinition[] }): RunningWorkers {
   const { config, logger, redis } = options;
-  const queues = options.queues ?? QUEUES;
+  const queues = options.queues ?? allQueues();
   const workers = queues.map((q) => {
     const worker = new Worker(q.name, q.processor(options), {
       connection: redis,

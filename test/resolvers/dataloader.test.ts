@@ -214,3 +214,37 @@ describe('DataLoader batching', () => {
     });
   });
 });
+
+describe('look-ahead on customer pages', () => {
+  test('consents and transactions asked once on a page come with the page query itself', async () => {
+    await countedPage(1);
+    startCounting();
+    const r = await app.gql(`query($n: Int!) { customers(first: 100) { nodes { externalId consents { channel status changedAt }
+      transactions(first: $n) { externalId occurredAt amount } } } }`, { n: 3 });
+    const queries = stopCounting();
+    expect(r.errors).toBeUndefined();
+    expect(queries, queries.join('\n---\n')).toHaveLength(1);
+    // Same answers as the batched loaders give a single-customer lookup.
+    for (const node of r.data!.customers.nodes.slice(0, 30)) {
+      const one = await app.gql(`query($id: String!) { customer(externalId: $id) { consents { channel status changedAt }
+        transactions(first: 3) { externalId occurredAt amount } } }`, { id: node.externalId });
+      expect(node.consents, node.externalId).toEqual(one.data!.customer.consents);
+      expect(node.transactions, node.externalId).toEqual(one.data!.customer.transactions);
+    }
+  });
+
+  test('transactions with `before` are paged the same way on both paths', async () => {
+    const before = iso(BASE + 3 * DAY);
+    const r = await app.gql(`query($b: DateTimeISO) { customers(first: 100) { nodes { externalId transactions(first: 2, before: $b) { externalId occurredAt } } } }`, {
+      b: before,
+    });
+    expect(r.errors).toBeUndefined();
+    for (const node of r.data!.customers.nodes) {
+      const want = [...expected.get(node.externalId)!.transactions].filter((t) => t.occurredAt < before);
+      // expected.transactions holds the newest 3; older ones may exist beyond it, so compare prefixes.
+      expect(node.transactions.length, node.externalId).toBeLessThanOrEqual(2);
+      for (const t of node.transactions) expect(t.occurredAt < before, node.externalId).toBe(true);
+      if (want.length >= 2) expect(node.transactions, node.externalId).toEqual(want.slice(0, 2));
+    }
+  });
+});

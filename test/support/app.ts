@@ -6,6 +6,7 @@ import { startHttpServer, type HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
 import { Role } from '../../src/schema/enums.js';
 import type { Services } from '../../src/services.js';
+import { createQueues } from '../../src/workers/queues.js';
 import { createTestDb, type TestDb } from './databases.js';
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -31,7 +32,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const db = await createTestDb();
   const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: db.url, QUEUE_PREFIX: `test-${randomBytes(4).toString('hex')}`, ...env });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
-  const services: Services = { apiKeys: new ApiKeyVerifier(db, config.apiKeyCacheSeconds), redis };
+  const services: Services = { apiKeys: new ApiKeyVerifier(db, config.apiKeyCacheSeconds), redis, queues: createQueues(redis, config.queuePrefix) };
   const http = await startHttpServer({ config, db, services, logger: createLogger(config), port: 0, host: '127.0.0.1' });
   const keys = {} as Record<Role, string>;
   for (const role of Object.values(Role)) keys[role] = (await createApiKey({ db, name: `test ${role}`, role })).secret;
@@ -53,6 +54,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
     async close() {
       await http.close();
+      await services.queues.close();
       redis.disconnect();
       await db.drop();
     },

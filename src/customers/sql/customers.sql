@@ -35,6 +35,32 @@ SELECT {{columns}} FROM customers c WHERE {{conditions}} ORDER BY c.id LIMIT :li
 -- name: count_customers
 SELECT count(*)::bigint AS count FROM customers c WHERE {{conditions}}
 
+-- name: prefetch_consents
+-- Look-ahead for a customer page that asks for consents: the page's own query returns them as JSON,
+-- one correlated probe of customer_consents_pkey per customer. Saves a round trip and the parsing of
+-- one row per consent (JSON.parse is native); timestamps come out in canonical ISO form.
+(SELECT coalesce(json_agg(json_build_object(
+          'customerId', cc.customer_id::text, 'channel', cc.channel, 'status', cc.status, 'source', cc.source,
+          'changedAt', to_char(cc.changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          'recordedAt', to_char(cc.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))), '[]')
+ FROM customer_consents cc WHERE cc.customer_id = c.id) AS "prefetchedConsents"
+
+-- name: prefetch_transactions
+-- Look-ahead for `transactions(first, before)` on a customer page: the newest :tx_first purchases
+-- before :tx_before as JSON, one range scan of transactions_customer_time_idx per customer.
+(SELECT coalesce(json_agg(json_build_object(
+          'id', t.id::text, 'externalId', t.external_id, 'customerId', t.customer_id::text, 'amount', t.amount,
+          'currency', t.currency, 'occurredAt', to_char(t.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          'category', t.category, 'product', t.product, 'channel', t.channel, 'store', t.store,
+          'pointsEarned', t.points_earned, 'pointsRedeemed', t.points_redeemed, 'isRefunded', t.is_refunded,
+          'createdAt', to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          'updatedAt', to_char(t.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+          ORDER BY t.occurred_at DESC, t.id DESC), '[]')
+ FROM (SELECT * FROM transactions t
+       WHERE t.customer_id = c.id AND t.occurred_at < :tx_before::timestamptz
+       ORDER BY t.occurred_at DESC, t.id DESC
+       LIMIT :tx_first) t) AS "prefetchedTransactions"
+
 -- name: cond_after
 c.id > :after::bigint
 
