@@ -56,10 +56,10 @@ export class ApiKeyVerifier {
 
   async verify(secret: string | undefined): Promise<Principal | null> {
     if (!secret || !secret.startsWith(KEY_PREFIX) || secret.length > 200) return null;
-    const hash = hashApiKey(secret);
-    const cacheKey = hash.toString('base64');
-    const hit = this.cache?.get(cacheKey);
+    // Keyed by the secret itself (it is in this request's memory anyway): a hit costs no hashing.
+    const hit = this.cache?.get(secret);
     if (hit) return hit.principal;
+    const hash = hashApiKey(secret);
     const { rows } = await this.db.pool.query<Principal>(
       `UPDATE api_keys SET last_used_at = now()
        WHERE key_hash = $1 AND revoked_at IS NULL
@@ -67,7 +67,7 @@ export class ApiKeyVerifier {
       [hash],
     );
     const principal = rows[0] ?? null;
-    this.cache?.set(cacheKey, { principal });
+    this.cache?.set(secret, { principal });
     return principal;
   }
 

@@ -36,26 +36,45 @@ export interface BoundQuery {
 
 const PLACEHOLDER = /(?<![:\w]):([a-z][a-z0-9_]*)/g;
 
+interface Compiled {
+  sql: string;
+  /** Parameter names in $n order. */
+  order: string[];
+  name: string;
+}
+/** Compiled statements by source text: a handful of filter combinations, reused on every request. */
+const compiled = new Map<string, Compiled>();
+
+function compile(text: string): Compiled {
+  let c = compiled.get(text);
+  if (!c) {
+    const order: string[] = [];
+    const sql = text
+      .replace(/--[^\n]*/g, '')
+      .replace(PLACEHOLDER, (_, name: string) => {
+        let n = order.indexOf(name);
+        if (n < 0) n = order.push(name) - 1;
+        return `$${n + 1}`;
+      })
+      .replace(/\n\s*\n/g, '\n')
+      .trim();
+    c = { sql, order, name: `q_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}` };
+    if (compiled.size < 1_000) compiled.set(text, c);
+  }
+  return c;
+}
+
 /**
  * Turns `:name` placeholders into `$1..$n` (a name used twice gets one number; `::type` casts are left
- * alone) and strips `--` comments. With `prepare`, the statement is named after its text, so each
- * distinct text is prepared once per connection and its plan reused.
+ * alone) and strips `--` comments; the translation is computed once per distinct text. With
+ * `prepare`, the statement is named after its text, so each distinct text is prepared once per
+ * connection and its plan reused.
  */
 export function bindNamed(text: string, params: Record<string, unknown>, options: { prepare?: boolean } = {}): BoundQuery {
-  const numbers = new Map<string, number>();
-  const values: unknown[] = [];
-  const sql = text
-    .replace(/--[^\n]*/g, '')
-    .replace(PLACEHOLDER, (_, name: string) => {
-      if (!(name in params)) throw new Error(`no value for :${name}`);
-      let n = numbers.get(name);
-      if (n === undefined) {
-        values.push(params[name]);
-        numbers.set(name, (n = values.length));
-      }
-      return `$${n}`;
-    })
-    .replace(/\n\s*\n/g, '\n')
-    .trim();
-  return options.prepare ? { name: `q_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`, text: sql, values } : { text: sql, values };
+  const c = compile(text);
+  const values = c.order.map((name) => {
+    if (!(name in params)) throw new Error(`no value for :${name}`);
+    return params[name];
+  });
+  return options.prepare ? { name: c.name, text: c.sql, values } : { text: c.sql, values };
 }

@@ -12,10 +12,12 @@ import { mergeCustomerPatches, mergeFactRows, type MergeOutcome } from './merge.
 import { readCsv, readNdjson, type FileRecord } from './read-records.js';
 
 /**
- * Rows per merge transaction. 20,000 keeps each COPY + merge around a few hundred milliseconds, so
- * the progress bar moves and a crash loses little, while per-statement overhead stays negligible.
+ * Rows per merge transaction. Each COPY + merge then takes a few hundred milliseconds, so the progress
+ * bar moves and a crash loses little, while per-statement overhead stays negligible. Customer rows are
+ * wide (attributes, consents): 5,000 of them keep the importer within its 128 MB heap without extra
+ * garbage collection (measured: same speed as 20,000 under a 256 MB heap).
  */
-const DEFAULT_CHUNK = 20_000;
+const DEFAULT_CHUNK: Record<ImportKind, number> = { customers: 5_000, transactions: 20_000, events: 20_000 };
 
 export interface ImportProgress {
   bytesRead: number;
@@ -103,7 +105,7 @@ export async function importFile(options: {
   const started = process.hrtime.bigint();
   const { db, kind, file, now } = options;
   const format = options.format ?? (/\.csv$/i.test(file) ? 'csv' : 'ndjson');
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK[kind];
   const totalBytes = (await stat(file)).size;
   const catalogue: AttributeCatalogue = kind === 'customers' ? await loadAttributeCatalogue(db) : new Map();
   const report = new LineReport(options.reportFile ?? `${file}.rejects.csv`);

@@ -131,7 +131,10 @@ export class CustomerResolver {
     const txKey = prefetch.transactions ? transactionsKey(prefetch.transactions.first, prefetch.transactions.before) : undefined;
     const page = rows.slice(0, first).map((c) => present(ctx, txKey ? Object.assign(c, { prefetchedTransactionsKey: txKey }) : c));
     return {
-      edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),
+      // A getter: most pages ask for `nodes` only, and edges cost a cursor per customer.
+      get edges() {
+        return page.map((node) => ({ cursor: encodeCursor(node.id), node }));
+      },
       nodes: page,
       pageInfo: { hasNextPage: rows.length > first, endCursor: page.length ? encodeCursor(page[page.length - 1].id) : null },
       countAll: () => countCustomers(ctx.db, f),
