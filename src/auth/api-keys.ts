@@ -1,7 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../db/database.js';
+import { loadSqlQueries } from '../db/sql.js';
+import type { ApiKey } from '../schema/api-key.entity.js';
 import { Role } from '../schema/enums.js';
+
+const Q = loadSqlQueries(import.meta.url, 'sql/api-keys.sql', ['insert_key', 'revoke_key', 'verify_key', 'list_keys'] as const);
 
 /** Prefix of every key, so a leaked one is recognisable by secret scanners. */
 const KEY_PREFIX = 'cible_';
@@ -25,17 +29,23 @@ export function hashApiKey(secret: string): Buffer {
 export async function createApiKey(options: { db: Db; name: string; role: Role }): Promise<{ id: string; secret: string; keyPrefix: string }> {
   const secret = KEY_PREFIX + randomBytes(32).toString('base64url');
   const keyPrefix = secret.slice(0, KEY_PREFIX.length + 6);
-  const { rows } = await options.db.pool.query<{ id: string }>(
-    `INSERT INTO api_keys (name, role, key_hash, key_prefix) VALUES ($1, $2, $3, $4) RETURNING id`,
-    [options.name, options.role, hashApiKey(secret), keyPrefix],
-  );
+  const { rows } = await options.db.pool.query<{ id: string }>(Q.insert_key, [options.name, options.role, hashApiKey(secret), keyPrefix]);
   return { id: rows[0].id, secret, keyPrefix };
 }
 
 /** Revokes a key; returns false when no live key has this id. Caches expire within `cacheSeconds`. */
 export async function revokeApiKey(options: { db: Db; id: string; now: Date }): Promise<boolean> {
-  const { rowCount } = await options.db.pool.query(`UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, [options.id, options.now]);
+  const { rowCount } = await options.db.pool.query(Q.revoke_key, [options.id, options.now]);
   return (rowCount ?? 0) > 0;
+}
+
+/** An API key as listed: everything but the hash. */
+export type ApiKeyListing = Omit<ApiKey, 'keyHash'>;
+
+/** Every API key, revoked ones included, newest first (never the hashes). */
+export async function listApiKeys(options: { db: Db }): Promise<ApiKeyListing[]> {
+  const { rows } = await options.db.pool.query<ApiKeyListing>(Q.list_keys);
+  return rows;
 }
 
 /**
@@ -60,12 +70,7 @@ export class ApiKeyVerifier {
     const hit = this.cache?.get(secret);
     if (hit) return hit.principal;
     const hash = hashApiKey(secret);
-    const { rows } = await this.db.pool.query<Principal>(
-      `UPDATE api_keys SET last_used_at = now()
-       WHERE key_hash = $1 AND revoked_at IS NULL
-       RETURNING id AS "keyId", name, role`,
-      [hash],
-    );
+    const { rows } = await this.db.pool.query<Principal>(Q.verify_key, [hash]);
     const principal = rows[0] ?? null;
     this.cache?.set(secret, { principal });
     return principal;

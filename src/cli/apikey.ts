@@ -1,4 +1,4 @@
-import { createApiKey, revokeApiKey, ROLES } from '../auth/api-keys.js';
+import { createApiKey, listApiKeys, revokeApiKey, ROLES } from '../auth/api-keys.js';
 import type { Role } from '../schema/enums.js';
 import { fail, withDatabase } from './cli-support.js';
 
@@ -22,12 +22,11 @@ await withDatabase(async ({ db }) => {
     const key = await createApiKey({ db, name, role });
     process.stdout.write(`Created ${role} key "${name}" (id ${key.id}). Store it now, it is not shown again:\n${key.secret}\n`);
   } else if (command === 'list') {
-    const { rows } = await db.pool.query(
-      `SELECT id, name, role, key_prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at`,
-    );
-    for (const r of rows)
+    // Oldest first on a terminal, so the newest key ends up next to the prompt.
+    const keys = (await listApiKeys({ db })).reverse();
+    for (const k of keys)
       process.stdout.write(
-        `${r.id}  ${r.role.padEnd(8)}  ${r.key_prefix}…  ${r.revoked_at ? 'revoked' : 'live   '}  ${r.name}  (last used ${r.last_used_at?.toISOString() ?? 'never'})\n`,
+        `${k.id}  ${k.role.padEnd(8)}  ${k.keyPrefix}…  ${k.revokedAt ? 'revoked' : 'live   '}  ${k.name}  (last used ${k.lastUsedAt?.toISOString() ?? 'never'})\n`,
       );
   } else if (command === 'revoke') {
     const id = rest[0];

@@ -1,21 +1,44 @@
+import type pg from 'pg';
 import type { Db } from '../db/database.js';
+import { loadSqlQueries } from '../db/sql.js';
 import { withTransaction } from '../db/transaction.js';
 import { badInput, conflict, notFound } from '../errors.js';
 import type { AttributeDefinition } from '../schema/attribute-definition.entity.js';
 import { AttributeType } from '../schema/enums.js';
 
-const KEY_RE = /^[a-z][a-z0-9_]{0,62}$/;
-const COLUMNS = `key, type, allowed_values AS "allowedValues", description, is_sensitive AS "isSensitive",
-                 created_at AS "createdAt", updated_at AS "updatedAt"`;
+const Q = loadSqlQueries(import.meta.url, 'sql/attribute-definitions.sql', [
+  'definition_columns',
+  'list_definitions',
+  'lock_definition',
+  'attribute_in_use',
+  'upsert_definition',
+  'delete_definition',
+] as const);
 
+const withColumns = (sql: string) => sql.replace('{{columns}}', Q.definition_columns);
+const LIST = withColumns(Q.list_definitions);
+const UPSERT = withColumns(Q.upsert_definition);
+
+const KEY_RE = /^[a-z][a-z0-9_]{0,62}$/;
+
+/** The whole attribute catalogue, in key order. */
 export async function listAttributeDefinitions(db: Db): Promise<AttributeDefinition[]> {
-  const { rows } = await db.pool.query<AttributeDefinition>(`SELECT ${COLUMNS} FROM attribute_definitions ORDER BY key`);
+  const { rows } = await db.pool.query<AttributeDefinition>(LIST);
   return rows;
 }
 
+/**
+ * Locks the catalogue row of `key` (none for a new key) until the transaction ends and returns its
+ * current type, so that the "in use" check that follows cannot be overtaken by another edit of the key.
+ */
+async function lockDefinition(client: pg.ClientBase, key: string): Promise<AttributeType | null> {
+  const { rows } = await client.query<{ type: AttributeType }>(Q.lock_definition, [key]);
+  return rows[0]?.type ?? null;
+}
+
 /** True when at least one customer carries the attribute (a scan: catalogue edits are rare). */
-async function isInUse(db: Db, key: string): Promise<boolean> {
-  const { rows } = await db.pool.query(`SELECT 1 FROM customers WHERE attributes ? $1 LIMIT 1`, [key]);
+async function isInUse(client: pg.ClientBase, key: string): Promise<boolean> {
+  const { rows } = await client.query(Q.attribute_in_use, [key]);
   return rows.length > 0;
 }
 
@@ -48,25 +71,24 @@ export async function defineAttribute(options: {
   if (description.length > 1000) throw badInput('input.description', 'TOO_LONG', 'description is limited to 1000 characters');
 
   return withTransaction(db, async (client) => {
-    const existing = await client.query<{ type: AttributeType }>(`SELECT type FROM attribute_definitions WHERE key = $1 FOR UPDATE`, [key]);
-    if (existing.rows[0] && existing.rows[0].type !== type && (await isInUse(db, key)))
-      throw conflict('input.type', 'ATTRIBUTE_IN_USE', `customers already carry "${key}" as ${existing.rows[0].type}; its type cannot change`);
-    const { rows } = await client.query<AttributeDefinition>(
-      `INSERT INTO attribute_definitions (key, type, allowed_values, description, is_sensitive, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $6)
-       ON CONFLICT (key) DO UPDATE SET type = EXCLUDED.type, allowed_values = EXCLUDED.allowed_values,
-         description = EXCLUDED.description, is_sensitive = EXCLUDED.is_sensitive, updated_at = EXCLUDED.updated_at
-       RETURNING ${COLUMNS}`,
-      [key, type, allowed, description, options.isSensitive ?? false, now],
-    );
+    const current = await lockDefinition(client, key);
+    if (current !== null && current !== type && (await isInUse(client, key)))
+      throw conflict('input.type', 'ATTRIBUTE_IN_USE', `customers already carry "${key}" as ${current}; its type cannot change`);
+    const { rows } = await client.query<AttributeDefinition>(UPSERT, [key, type, allowed, description, options.isSensitive ?? false, now]);
     return rows[0];
   });
 }
 
-/** Removes a catalogue entry no customer carries; one still in use is a CONFLICT. */
+/**
+ * Removes a catalogue entry no customer carries; one still in use is a CONFLICT, an unknown key
+ * NOT_FOUND. The row is locked, checked and deleted in one transaction.
+ */
 export async function deleteAttributeDefinition(options: { db: Db; key: string }): Promise<void> {
   const { db, key } = options;
-  if (await isInUse(db, key)) throw conflict('key', 'ATTRIBUTE_IN_USE', `customers still carry "${key}"; remove it from them first`);
-  const { rowCount } = await db.pool.query(`DELETE FROM attribute_definitions WHERE key = $1`, [key]);
-  if (!rowCount) throw notFound('key', `no attribute "${key}" in the catalogue`);
+  await withTransaction(db, async (client) => {
+    const current = await lockDefinition(client, key);
+    if (await isInUse(client, key)) throw conflict('key', 'ATTRIBUTE_IN_USE', `customers still carry "${key}"; remove it from them first`);
+    if (current === null) throw notFound('key', `no attribute "${key}" in the catalogue`);
+    await client.query(Q.delete_definition, [key]);
+  });
 }

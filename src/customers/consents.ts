@@ -6,6 +6,7 @@ import { applyConsentChanges } from '../ingestion/merge.js';
 import { cleanText } from '../ingestion/field-checks.js';
 import type { Channel, ConsentStatus } from '../schema/enums.js';
 import { loadCustomers } from './customer-queries.js';
+import { isBigintId } from '../schema/page.type.js';
 
 /** Identifies a customer by internal id or external id (exactly one). */
 export interface CustomerRef {
@@ -16,7 +17,7 @@ export interface CustomerRef {
 /** Resolves a customer reference; `path` names the argument in errors. Erased customers are refused. */
 export async function resolveCustomer(db: Db, ref: CustomerRef, path: string) {
   if ((ref.id == null) === (ref.externalId == null)) throw badInput(path, 'ONE_OF', 'give exactly one of id and externalId');
-  if (ref.id != null && !/^\d{1,19}$/.test(ref.id)) throw badInput(`${path}.id`, 'INVALID_ID', 'id must be a customer id (digits)');
+  if (ref.id != null && !isBigintId(ref.id)) throw badInput(`${path}.id`, 'INVALID_ID', 'id must be a customer id (digits)');
   const [customer] = await loadCustomers(db, ref.id != null ? { ids: [ref.id] } : { externalIds: [ref.externalId!] });
   if (!customer) throw notFound(path, 'no such customer');
   if (customer.erasedAt) throw conflict(path, 'ERASED', 'this customer was erased');

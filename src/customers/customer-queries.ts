@@ -22,6 +22,7 @@ const Q = loadSqlQueries(import.meta.url, 'sql/customers.sql', [
   'cond_created_before',
   'cond_search',
   'cond_search_phone',
+  'cond_search_names',
   'cond_consent',
   'cond_not_erased',
   'consents_by_customer',
@@ -68,6 +69,8 @@ export interface CustomerFilter {
   createdFrom?: Date | null;
   createdBefore?: Date | null;
   includeErased?: boolean | null;
+  /** False for callers who see contact fields masked: search then ignores email and phone. */
+  searchContactFields?: boolean;
 }
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -101,9 +104,11 @@ function conditions(f: CustomerFilter, after: string | null): { where: string; p
   }
   const term = f.search?.trim();
   if (term) {
+    const prefix = `${escapeLike(term.toLowerCase())}%`;
     const phone = phonePrefix(term);
-    parts.push(phone ? Q.cond_search_phone : Q.cond_search);
-    Object.assign(params, { term, prefix: `${escapeLike(term.toLowerCase())}%` }, phone ? { phone } : {});
+    if (f.searchContactFields === false) parts.push(Q.cond_search_names);
+    else parts.push(phone ? Q.cond_search_phone : Q.cond_search);
+    Object.assign(params, { term, prefix }, phone && f.searchContactFields !== false ? { phone } : {});
   }
   if (f.consent) {
     parts.push(Q.cond_consent);
@@ -163,22 +168,26 @@ export async function loadCustomers(db: Db, by: { ids?: readonly string[]; exter
 
 // Named: prepared once per connection (these run on every customer page).
 const CONSENTS = { name: 'consents_by_customer', text: Q.consents_by_customer };
+/** The stored consents of these customers, one row per customer and channel (channels never asked have none). */
 export async function loadConsents(db: Db, customerIds: readonly string[]): Promise<CustomerConsent[]> {
   const { rows } = await db.pool.query<CustomerConsent>({ ...CONSENTS, values: [customerIds], types: API_ROW_TYPES });
   return rows;
 }
 
 const RECENT_TRANSACTIONS = { name: 'recent_transactions', text: Q.recent_transactions };
+/** Up to `limit` purchases per customer that occurred before `before` (any time when null), newest first. */
 export async function loadRecentTransactions(db: Db, customerIds: readonly string[], limit: number, before: Date | null): Promise<Transaction[]> {
   const { rows } = await db.pool.query<Transaction>({ ...RECENT_TRANSACTIONS, values: [customerIds, limit, before ?? 'infinity'], types: API_ROW_TYPES });
   return rows;
 }
 
+/** Up to `limit` events per customer, only those named `name` and before `before` when given, newest first. */
 export async function loadRecentEvents(db: Db, customerIds: readonly string[], limit: number, name: string | null, before: Date | null): Promise<CustomerEvent[]> {
   const { rows } = await db.pool.query<CustomerEvent>(Q.recent_events, [customerIds, limit, name, before]);
   return rows;
 }
 
+/** Up to `limit` consent changes per customer, on `channel` only when given, newest change first. */
 export async function loadConsentHistory(db: Db, customerIds: readonly string[], channel: Channel | null, limit: number): Promise<(ConsentChange & { customerId: string })[]> {
   const { rows } = await db.pool.query<ConsentChange & { customerId: string }>(Q.consent_history, [customerIds, channel, limit]);
   return rows;

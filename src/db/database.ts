@@ -72,6 +72,7 @@ export async function migrateDatabase(db: Db): Promise<string[]> {
   }
 }
 
+/** Closes the pool (through TypeORM); safe to call on a handle that is already closed. */
 export async function closeDatabase(db: Db): Promise<void> {
   if (db.dataSource.isInitialized) await db.dataSource.destroy();
 }

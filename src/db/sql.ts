@@ -40,8 +40,15 @@ interface Compiled {
   sql: string;
   /** Parameter names in $n order. */
   order: string[];
-  name: string;
+  /** Prepared-statement name; null once the cache is full (the statement then runs unnamed). */
+  name: string | null;
 }
+/**
+ * At most this many distinct statements are prepared (per pooled connection): the customer page's
+ * select list follows each query's selection, and a client could otherwise make the server prepare
+ * statements without end.
+ */
+const MAX_PREPARED = 1_000;
 /** Compiled statements by source text: a handful of filter combinations, reused on every request. */
 const compiled = new Map<string, Compiled>();
 
@@ -58,8 +65,9 @@ function compile(text: string): Compiled {
       })
       .replace(/\n\s*\n/g, '\n')
       .trim();
-    c = { sql, order, name: `q_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}` };
-    if (compiled.size < 1_000) compiled.set(text, c);
+    const cacheable = compiled.size < MAX_PREPARED;
+    c = { sql, order, name: cacheable ? `q_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}` : null };
+    if (cacheable) compiled.set(text, c);
   }
   return c;
 }
@@ -76,5 +84,5 @@ export function bindNamed(text: string, params: Record<string, unknown>, options
     if (!(name in params)) throw new Error(`no value for :${name}`);
     return params[name];
   });
-  return options.prepare ? { name: c.name, text: c.sql, values } : { text: c.sql, values };
+  return options.prepare && c.name ? { name: c.name, text: c.sql, values } : { text: c.sql, values };
 }

@@ -52,3 +52,9 @@ export function listCost(defaultFirst: number) {
   return ({ args, childComplexity }: { args: Record<string, unknown>; childComplexity: number }) =>
     1 + childComplexity * (typeof args.first === 'number' ? args.first : defaultFirst);
 }
+
+/** Complexity of a bulk write: its selection plus one point per `rowsPerPoint` input rows. */
+export function bulkCost(rowsPerPoint: number) {
+  return ({ args, childComplexity }: { args: Record<string, unknown>; childComplexity: number }) =>
+    1 + childComplexity + Math.ceil((Array.isArray(args.input) ? args.input.length : 0) / rowsPerPoint);
+}

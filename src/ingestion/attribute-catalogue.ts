@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js';
+import { loadSqlQueries } from '../db/sql.js';
 import { AttributeType } from '../schema/enums.js';
-import { hasControlCharacters, parseLocalDate } from './field-checks.js';
+import { isStorableText, parseLocalDate } from './field-checks.js';
 
 /** What ingestion, segment rules and templates need to know about one free attribute. */
 export interface AttributeSpec {
@@ -12,11 +13,12 @@ export interface AttributeSpec {
 
 export type AttributeCatalogue = ReadonlyMap<string, AttributeSpec>;
 
+// Every statement on attribute_definitions is in one file, next to the module that edits the catalogue.
+const Q = loadSqlQueries(import.meta.url, '../customers/sql/attribute-definitions.sql', ['attribute_catalogue'] as const);
+
 /** Reads the whole catalogue (a few hundred rows at most). */
 export async function loadAttributeCatalogue(db: Db): Promise<AttributeCatalogue> {
-  const { rows } = await db.pool.query<AttributeSpec>(
-    `SELECT key, type, allowed_values AS "allowedValues", is_sensitive AS "isSensitive" FROM attribute_definitions`,
-  );
+  const { rows } = await db.pool.query<AttributeSpec>(Q.attribute_catalogue);
   return new Map(rows.map((r) => [r.key, r]));
 }
 
@@ -36,7 +38,7 @@ export function checkAttributeValue(spec: AttributeSpec | undefined, key: string
     case AttributeType.STRING:
       if (typeof value !== 'string') return { code: 'INVALID_TYPE', reason: `attribute "${key}" must be a string` };
       if (value.length > MAX_STRING) return { code: 'TOO_LONG', reason: `attribute "${key}" is longer than ${MAX_STRING} characters` };
-      if (hasControlCharacters(value)) return { code: 'INVALID_TEXT', reason: `attribute "${key}" contains control characters` };
+      if (!isStorableText(value)) return { code: 'INVALID_TEXT', reason: `attribute "${key}" contains control characters` };
       if (allowed && !allowed.includes(value)) return notAllowed(key, value, allowed);
       return null;
     case AttributeType.NUMBER:
@@ -53,7 +55,7 @@ export function checkAttributeValue(spec: AttributeSpec | undefined, key: string
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
         return { code: 'INVALID_TYPE', reason: `attribute "${key}" must be a list of strings` };
       if (value.length > MAX_LIST) return { code: 'TOO_LONG', reason: `attribute "${key}" has more than ${MAX_LIST} items` };
-      if (value.some((v) => (v as string).length > MAX_STRING || hasControlCharacters(v as string)))
+      if (value.some((v) => (v as string).length > MAX_STRING || !isStorableText(v as string)))
         return { code: 'INVALID_TEXT', reason: `items of attribute "${key}" must be at most ${MAX_STRING} characters, without control characters` };
       const bad = allowed ? value.find((v) => !allowed.includes(v as string)) : undefined;
       return bad !== undefined ? notAllowed(key, bad as string, allowed!) : null;

@@ -14,8 +14,10 @@ export interface BulkWriteResult {
   written: number;
   inserted: number;
   updated: number;
-  /** Valid rows identical to what was stored: nothing changed, not even `updatedAt`. */
+  /** Valid rows whose customer fields equal what was stored (`updatedAt` did not move). */
   unchanged: number;
+  /** Consent changes that became current (a row may change consent without changing any field). */
+  consentsApplied: number;
   /** Rows refused; each wrote nothing. */
   rejectedRows: number;
   /** One entry per problem of each refused row (a row may have several). */
@@ -75,6 +77,7 @@ function result(received: number, validationErrors: RowError[], duplicates: RowE
     inserted: merged.inserted,
     updated: merged.updated,
     unchanged: merged.unchanged,
+    consentsApplied: merged.consentsApplied,
     rejectedRows: new Set(errors.map((e) => e.index)).size,
     errors,
     duplicates,
@@ -98,7 +101,7 @@ export async function upsertCustomers(options: { db: Db; rows: readonly Record<s
     else errors.push(...toRowErrors(i, problems));
   });
   const unique = keepLastPerExternalId(patches, inputPath);
-  const merged = await withTransaction(db, (client) => mergeCustomerPatches(client, unique.rows, now));
+  const merged = await withTransaction(db, (client) => mergeCustomerPatches(client, unique.rows, now, { catalogue }));
   return result(rows.length, errors, unique.duplicates, merged);
 }
 

@@ -3,6 +3,7 @@ import { Channel, ConsentStatus, Gender, SignupChannel } from '../schema/enums.j
 import { checkAttributeValue, type AttributeCatalogue } from './attribute-catalogue.js';
 import {
   cleanText,
+  isStorableText,
   isTimeZone,
   normaliseCountry,
   normaliseEmail,
@@ -50,7 +51,7 @@ function integer(field: string, min: number, max: number): Check {
 
 function stringList(field: string): Check {
   return (v) => {
-    if (!Array.isArray(v) || v.length > 50 || v.some((i) => typeof i !== 'string' || i.trim() === '' || i.length > 100))
+    if (!Array.isArray(v) || v.length > 50 || v.some((i) => typeof i !== 'string' || i.trim() === '' || i.length > 100 || !isStorableText(i)))
       return problem(field, 'INVALID_LIST', `${field} must be a list of at most 50 non-empty strings of at most 100 characters`);
     return { value: [...new Set(v.map((i: string) => i.trim()))] };
   };
@@ -200,6 +201,10 @@ export function validateCustomerRow(
       attributesSet = {};
       attributesUnset = [];
       for (const [key, value] of Object.entries(attrs as Record<string, unknown>)) {
+        if (key.length > 64 || !isStorableText(key)) {
+          problems.push(problem('attributes', 'INVALID_KEY', 'attribute keys are at most 64 characters, without control characters'));
+          continue;
+        }
         if (value === null) {
           attributesUnset.push(key);
           continue;

@@ -1,6 +1,6 @@
 import type { CopyValue } from '../db/copy.js';
 import { checkExternalId, type FieldProblem } from './customer-row.js';
-import { cleanText, normaliseCurrency, parseInstant } from './field-checks.js';
+import { cleanText, isStorableJson, normaliseCurrency, parseInstant } from './field-checks.js';
 
 /**
  * Transactions and events are facts: each write gives the whole record (an omitted optional field is
@@ -142,8 +142,9 @@ export function validateEventRow(input: Record<string, unknown>, index: number, 
   else {
     const json = JSON.stringify(props);
     if (json.length > MAX_PROPERTIES_BYTES) problems.push(problem('properties', 'TOO_LONG', `properties must be at most ${MAX_PROPERTIES_BYTES} bytes of JSON`));
-    // jsonb cannot store U+0000 ("unsupported Unicode escape sequence"): refuse the row, not the batch.
-    else if (json.includes('\\u0000')) problems.push(problem('properties', 'INVALID_TEXT', 'properties cannot contain the NUL character'));
+    // jsonb cannot store U+0000 or a lone surrogate ("unsupported Unicode escape sequence"): refuse
+    // the row, not the batch.
+    else if (!isStorableJson(props)) problems.push(problem('properties', 'INVALID_TEXT', 'properties cannot contain control characters or broken Unicode'));
   }
   const occurredAt = requiredInstant(input, 'occurredAt', now, problems);
   if (problems.length > 0 || !key) return { row: null, problems };

@@ -109,16 +109,28 @@ export function parseInstant(value: string | Date): Date | undefined {
   return Number.isNaN(t) || t < MIN_INSTANT || t >= MAX_INSTANT ? undefined : date;
 }
 
-const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
+/** Control characters (NUL included) and lone UTF-16 surrogates: PostgreSQL text and jsonb refuse both. */
+const UNSTORABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** True when `value` holds a control character (NUL included, which PostgreSQL text cannot store). */
-export function hasControlCharacters(value: string): boolean {
-  return CONTROL_CHARS.test(value);
+/**
+ * False when `value` holds what PostgreSQL cannot store (NUL, a lone surrogate) or a control
+ * character: such a value must reject its row, not fail the whole batch in the database.
+ */
+export function isStorableText(value: string): boolean {
+  return !UNSTORABLE.test(value);
+}
+
+/** True when every string in a JSON value (object keys included) is storable text. */
+export function isStorableJson(value: unknown): boolean {
+  if (typeof value === 'string') return isStorableText(value);
+  if (Array.isArray(value)) return value.every(isStorableJson);
+  if (value !== null && typeof value === 'object') return Object.entries(value).every(([k, v]) => isStorableText(k) && isStorableJson(v));
+  return true;
 }
 
 /** Trimmed text of at most `max` characters, without control characters; empty becomes null. */
 export function cleanText(value: string, max: number): string | null | undefined {
   const text = value.trim();
-  if (text.length > max || hasControlCharacters(text)) return undefined;
+  if (text.length > max || !isStorableText(text)) return undefined;
   return text.length === 0 ? null : text;
 }

@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Db } from '../db/database.js';
 import { analyzeTables } from '../db/statistics.js';
+import { withTransaction } from '../db/transaction.js';
 import { badInput, type RowError } from '../errors.js';
 import { loadAttributeCatalogue, type AttributeCatalogue } from './attribute-catalogue.js';
 import { keepLastPerExternalId } from './bulk-write.js';
@@ -126,32 +127,26 @@ export async function importFile(options: {
     return r.row;
   };
 
-  const client = await db.pool.connect();
   let inflight: Promise<void> | null = null;
   let failure: unknown = null;
   const merge = async (rows: Row[]) => {
     const unique = keepLastPerExternalId(rows, (i) => `line ${i}`, () => 'externalId');
     for (const d of unique.duplicates) report.add({ ...d, code: 'DUPLICATE_IN_FILE' });
     totals.duplicates += unique.duplicates.length;
-    await client.query('BEGIN');
-    try {
-      const outcome: MergeOutcome =
-        kind === 'customers'
-          ? await mergeCustomerPatches(client, unique.rows as CustomerPatch[], now, { isImportChunk: true })
-          : await mergeFactRows(client, kind, unique.rows as FactRow[], now, { isImportChunk: true });
-      await client.query('COMMIT');
-      for (const line of outcome.repeated)
-        report.add({ index: line, field: 'externalId', code: 'DUPLICATE_IN_FILE', reason: 'an earlier line has the same externalId; this later line was kept' });
-      totals.duplicates += outcome.repeated.length;
-      totals.inserted += outcome.inserted;
-      totals.updated += outcome.updated;
-      totals.unchanged += outcome.unchanged;
-      totals.rejected += outcome.rejected.length;
-      for (const r of outcome.rejected) report.add(r);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    // One transaction per chunk, retried on deadlock (concurrent imports touching the same customers).
+    const outcome: MergeOutcome = await withTransaction(db, (client) =>
+      kind === 'customers'
+        ? mergeCustomerPatches(client, unique.rows as CustomerPatch[], now, { isImportChunk: true, catalogue })
+        : mergeFactRows(client, kind, unique.rows as FactRow[], now, { isImportChunk: true }),
+    );
+    for (const line of outcome.repeated)
+      report.add({ index: line, field: 'externalId', code: 'DUPLICATE_IN_FILE', reason: 'an earlier line has the same externalId; this later line was kept' });
+    totals.duplicates += outcome.repeated.length;
+    totals.inserted += outcome.inserted;
+    totals.updated += outcome.updated;
+    totals.unchanged += outcome.unchanged;
+    totals.rejected += outcome.rejected.length;
+    for (const r of outcome.rejected) report.add(r);
     options.onProgress?.({ bytesRead: stream.bytesRead, totalBytes, lines: totals.records, written: totals.inserted + totals.updated, rejected: totals.rejected });
   };
   const launch = async (rows: Row[]) => {
@@ -204,9 +199,11 @@ export async function importFile(options: {
     if (failure) throw failure;
   } finally {
     stream.destroy();
-    client.release();
+    // Never leave a chunk running behind a failure (its connection would go back to the pool mid-way).
+    if (inflight) await inflight;
+    await report.close().catch(() => undefined);
   }
-  const reportFile = await report.close();
+  const reportFile = report.count > 0 ? report.path : null;
   // A file import can double a table: refresh planner statistics now rather than wait for
   // autovacuum (which may be off) while queries plan for the old size.
   if (totals.inserted > 0)

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, ID, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
-import { createApiKey, revokeApiKey } from '../auth/api-keys.js';
+import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyListing } from '../auth/api-keys.js';
 import { badInput, notFound } from '../errors.js';
 import { ApiKey } from '../schema/api-key.entity.js';
 import { Role } from '../schema/enums.js';
@@ -33,12 +33,8 @@ export class ApiKeyResolver {
   }
 
   @Query(() => [ApiKey], { description: 'Every API key, newest first (never the secrets).' })
-  async apiKeys(@Ctx() ctx: Context): Promise<ApiKey[]> {
-    const { rows } = await ctx.db.pool.query<ApiKey>(
-      `SELECT id, name, role, key_prefix AS "keyPrefix", created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"
-       FROM api_keys ORDER BY created_at DESC`,
-    );
-    return rows;
+  apiKeys(@Ctx() ctx: Context): Promise<ApiKeyListing[]> {
+    return listApiKeys({ db: ctx.db });
   }
 
   @Mutation(() => CreateApiKeyPayload, { description: 'Creates an API key. The secret is in the answer, once.' })

@@ -19,7 +19,6 @@ export class ConsentResolver {
       at: input.at,
       now: ctx.now,
     });
-    const customer = (await ctx.loaders.customerById.load(customerId))!;
     const consents = await ctx.loaders.consents.load(customerId);
     const consent = consents.find((c) => c.channel === input.channel) ?? {
       customerId,
@@ -29,6 +28,6 @@ export class ConsentResolver {
       changedAt: null,
       recordedAt: null,
     };
-    return { applied, customer, consent };
+    return { applied, customerId, consent };
   }
 }

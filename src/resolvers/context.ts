@@ -18,6 +18,7 @@ export interface Context {
   loaders: Loaders;
 }
 
+/** Builds a request's context: the clock defaults to the current time, DataLoaders are fresh per request. */
 export function createContext(options: Omit<Context, 'loaders' | 'now'> & { now?: Date }): Context {
   return { ...options, now: options.now ?? new Date(), loaders: createLoaders(options.db) };
 }

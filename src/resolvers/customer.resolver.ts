@@ -12,7 +12,7 @@ import { CustomerEvent } from '../schema/customer-event.entity.js';
 import { CustomerConnection, CustomerFilterInput } from '../schema/customer-connection.type.js';
 import { Customer } from '../schema/customer.entity.js';
 import { Channel, ConsentStatus } from '../schema/enums.js';
-import { decodeCursor, encodeCursor } from '../schema/page.type.js';
+import { decodeCursor, encodeCursor, isBigintId } from '../schema/page.type.js';
 import { Transaction } from '../schema/transaction.entity.js';
 import type { Context } from './context.js';
 import { selectedFieldNodes, selectedFields } from './selection.js';
@@ -26,8 +26,10 @@ export function checkFirst(first: number, field: string, max: number): number {
   return first;
 }
 
+const isMasked = (ctx: Context) => ctx.principal !== null && MASKED_CONTACT_ROLES.has(ctx.principal.role);
+
 function present(ctx: Context, c: Customer): Customer {
-  return ctx.principal && MASKED_CONTACT_ROLES.has(ctx.principal.role) ? maskContactFields(c) : c;
+  return isMasked(ctx) ? maskContactFields(c) : c;
 }
 
 /** `Customer.consents`: the current consent on every channel, NEVER_ASKED where nothing is stored. */
@@ -102,7 +104,7 @@ export class CustomerResolver {
     @Arg('externalId', () => String, { nullable: true }) externalId?: string | null,
   ): Promise<Customer | null> {
     if ((id == null) === (externalId == null)) throw badInput('id', 'ONE_OF', 'give exactly one of id and externalId');
-    if (id != null && !/^\d{1,19}$/.test(id)) throw badInput('id', 'INVALID_ID', 'id must be a customer id (digits)');
+    if (id != null && !isBigintId(id)) throw badInput('id', 'INVALID_ID', 'id must be a customer id (digits)');
     const row = id != null ? await ctx.loaders.customerById.load(id) : await ctx.loaders.customerByExternalId.load(externalId!);
     return row ? present(ctx, row) : null;
   }
@@ -118,7 +120,8 @@ export class CustomerResolver {
     checkFirst(first, 'first', MAX_PAGE);
     const afterId = after ? decodeCursor(after) : null;
     if (after && !afterId) throw badInput('after', 'INVALID_CURSOR', 'after is not a cursor returned by this API');
-    const f = { ...filter };
+    const masked = isMasked(ctx);
+    const f = { ...filter, searchContactFields: !masked };
     if (f.country != null) {
       const country = normaliseCountry(f.country);
       if (!country) throw badInput('filter.country', 'INVALID_COUNTRY', 'country must be an ISO 3166-1 alpha-2 code such as FR');

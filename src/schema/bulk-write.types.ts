@@ -1,26 +1,28 @@
-import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
-import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 
 /*
  * Bulk inputs are validated row by row by the domain, not by GraphQL: enum and date fields are plain
- * strings here so that one bad value rejects its row, never the whole batch of up to 10,000 rows.
- * Allowed values are listed in each description.
+ * strings, numbers and booleans are JSON values, and required fields are nullable here, so that one
+ * bad value rejects its row (with its path and a code), never the whole batch of up to 10,000 rows.
+ * Expected types and allowed values are in each description.
  */
 
 @InputType({ description: 'A consent change as received: `{ channel, status, source, at }`.' })
 export class ConsentChangeInput {
-  @Field({ description: 'EMAIL or SMS.' })
-  channel: string;
+  @Field(() => String, { nullable: true, description: 'Required: EMAIL or SMS.' })
+  channel?: string | null;
 
-  @Field({ description: 'SUBSCRIBED, UNSUBSCRIBED or NEVER_ASKED.' })
-  status: string;
+  @Field(() => String, { nullable: true, description: 'Required: SUBSCRIBED, UNSUBSCRIBED or NEVER_ASKED.' })
+  status?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Where it was given or withdrawn (web form, store, CRM, ...).' })
   source?: string | null;
 
   @Field(() => String, {
     nullable: true,
-    description: 'When the customer gave or withdrew it (ISO 8601 with offset); default now. An older change never overrides a newer one.',
+    description:
+      'When the customer gave or withdrew it (ISO 8601 with offset); default now, so re-sending a change without `at` records it again. An older change never overrides a newer one.',
   })
   at?: string | null;
 }
@@ -30,8 +32,8 @@ export class ConsentChangeInput {
     'One customer to create or merge, keyed by externalId. Omitted fields are left unchanged, an explicit null clears a field, attributes merge by key (a key set to null is removed).',
 })
 export class CustomerUpsertInput {
-  @Field()
-  externalId: string;
+  @Field(() => String, { nullable: true, description: 'Required: the key upstream systems use.' })
+  externalId?: string | null;
 
   @Field(() => String, { nullable: true }) email?: string | null;
   @Field(() => String, { nullable: true, description: 'International (+33...) or national with `country` in the same row; stored in E.164.' })
@@ -47,7 +49,7 @@ export class CustomerUpsertInput {
   @Field(() => String, { nullable: true }) region?: string | null;
   @Field(() => String, { nullable: true, description: 'ISO 3166-1 alpha-2, e.g. FR.' }) country?: string | null;
   @Field(() => String, { nullable: true }) postalCode?: string | null;
-  @Field(() => Int, { nullable: true, description: '1 to 50.' }) householdSize?: number | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'A whole number from 1 to 50.' }) householdSize?: unknown;
   @Field(() => String, { nullable: true }) incomeBand?: string | null;
   @Field(() => String, { nullable: true }) occupation?: string | null;
   @Field(() => String, { nullable: true, description: 'WEB, APP, STORE, CALL_CENTER, SOCIAL, PARTNER or OTHER.' }) signupChannel?: string | null;
@@ -57,7 +59,7 @@ export class CustomerUpsertInput {
   @Field(() => [String], { nullable: true }) devices?: string[] | null;
   @Field(() => [String], { nullable: true }) platforms?: string[] | null;
   @Field(() => String, { nullable: true }) loyaltyTier?: string | null;
-  @Field(() => Int, { nullable: true }) loyaltyPoints?: number | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'A whole number, at least 0.' }) loyaltyPoints?: unknown;
   @Field(() => String, { nullable: true, description: 'EMAIL or SMS.' }) preferredChannel?: string | null;
 
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Free attributes; keys and types from the attribute catalogue.' })
@@ -69,27 +71,27 @@ export class CustomerUpsertInput {
 
 @InputType({ description: 'One purchase, keyed by externalId. A re-sent identical row changes nothing.' })
 export class TransactionInput {
-  @Field() externalId: string;
-  @Field() customerExternalId: string;
-  @Field(() => Float, { description: 'At least 0, two decimals at most.' }) amount: number;
-  @Field({ description: 'ISO 4217, e.g. EUR.' }) currency: string;
-  @Field({ description: 'ISO 8601 date-time with offset.' }) occurredAt: string;
+  @Field(() => String, { nullable: true, description: 'Required.' }) externalId?: string | null;
+  @Field(() => String, { nullable: true, description: 'Required: the externalId of the customer.' }) customerExternalId?: string | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Required: a number, at least 0, two decimals at most.' }) amount?: unknown;
+  @Field(() => String, { nullable: true, description: 'Required: ISO 4217, e.g. EUR.' }) currency?: string | null;
+  @Field(() => String, { nullable: true, description: 'Required: ISO 8601 date-time with offset.' }) occurredAt?: string | null;
   @Field(() => String, { nullable: true }) category?: string | null;
   @Field(() => String, { nullable: true }) product?: string | null;
   @Field(() => String, { nullable: true }) channel?: string | null;
   @Field(() => String, { nullable: true }) store?: string | null;
-  @Field(() => Int, { nullable: true }) pointsEarned?: number | null;
-  @Field(() => Int, { nullable: true }) pointsRedeemed?: number | null;
-  @Field(() => Boolean, { nullable: true, description: 'Refunded purchases do not count as spend.' }) refunded?: boolean | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'A whole number, at least 0 (default 0).' }) pointsEarned?: unknown;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'A whole number, at least 0 (default 0).' }) pointsRedeemed?: unknown;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'true or false (default false). Refunded purchases do not count as spend.' }) refunded?: unknown;
 }
 
 @InputType({ description: 'One behavioural event, keyed by externalId.' })
 export class EventInput {
-  @Field() externalId: string;
-  @Field() customerExternalId: string;
-  @Field({ description: 'snake_case name, e.g. song_favourited, item_returned, support_contacted.' }) name: string;
-  @Field(() => GraphQLJSONObject, { nullable: true }) properties?: Record<string, unknown> | null;
-  @Field({ description: 'ISO 8601 date-time with offset.' }) occurredAt: string;
+  @Field(() => String, { nullable: true, description: 'Required.' }) externalId?: string | null;
+  @Field(() => String, { nullable: true, description: 'Required: the externalId of the customer.' }) customerExternalId?: string | null;
+  @Field(() => String, { nullable: true, description: 'Required: snake_case, e.g. song_favourited, item_returned, support_contacted.' }) name?: string | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'A JSON object of free properties.' }) properties?: unknown;
+  @Field(() => String, { nullable: true, description: 'Required: ISO 8601 date-time with offset.' }) occurredAt?: string | null;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A problem with one row of a bulk write.' })
@@ -113,7 +115,8 @@ export class BulkWriteResult {
   @Field(() => Int, { description: 'Rows that created or changed something.' }) written: number;
   @Field(() => Int) inserted: number;
   @Field(() => Int) updated: number;
-  @Field(() => Int, { description: 'Valid rows identical to what was stored.' }) unchanged: number;
+  @Field(() => Int, { description: 'Valid rows whose fields equal what was stored (their updatedAt did not move).' }) unchanged: number;
+  @Field(() => Int, { description: 'Consent changes that became the current consent (upsertCustomers; 0 for facts).' }) consentsApplied: number;
   @Field(() => Int, { description: 'Rows refused.' }) rejectedRows: number;
   @Field(() => [RowError], { description: 'Every problem of every refused row.' }) errors: RowError[];
   @Field(() => [RowError], { description: 'Rows superseded by a later row with the same externalId in this batch.' }) duplicates: RowError[];

@@ -1,5 +1,4 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { Customer } from './customer.entity.js';
 import { CustomerConsent } from './consent.entity.js';
 import { Channel, ConsentStatus } from './enums.js';
 
@@ -35,8 +34,8 @@ export class SetConsentPayload {
   @Field({ description: 'False when a newer change was already stored: the change is kept in the history but is not current.' })
   applied: boolean;
 
-  @Field(() => Customer, { description: 'The customer, with `consents` showing the current state.' })
-  customer: Customer;
+  @Field(() => ID, { description: 'Internal id of the customer. (The customer itself is not returned: the ingest role writes consents but may not read customers.)' })
+  customerId: string;
 
   @Field(() => CustomerConsent, { description: 'The current consent on the channel after this change.' })
   consent: CustomerConsent;

@@ -15,9 +15,16 @@ export function encodeCursor(id: string): string {
   return Buffer.from(`k:${id}`, 'utf8').toString('base64url');
 }
 
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+
+/** True for the text of an internal id: a positive PostgreSQL bigint (digits, at most 2^63 - 1). */
+export function isBigintId(text: string): boolean {
+  return /^\d{1,19}$/.test(text) && BigInt(text) <= MAX_BIGINT;
+}
+
 /** Decodes a cursor made by `encodeCursor`; returns null when it is not one. */
 export function decodeCursor(cursor: string): string | null {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const m = /^k:(\d{1,19})$/.exec(text);
-  return m ? m[1] : null;
+  return m && isBigintId(m[1]) ? m[1] : null;
 }

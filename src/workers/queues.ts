@@ -19,7 +19,9 @@ export function createQueues(redis: Redis, prefix: string): Queues {
   const maintenance = new Queue(MAINTENANCE_QUEUE, {
     connection: redis,
     prefix,
-    defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 1000, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
+    // Finished jobs are removed at once: a job id is only a de-duplication key while its job exists,
+    // and a kept `analyze-<table>` would swallow every later request for that table.
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
   });
   return {
     maintenance,

@@ -58,3 +58,20 @@ test('a job naming a table outside the list fails for good, without retries', as
   const { rows } = await db.pool.query(`SELECT to_regclass('public.customers') IS NOT NULL AS present`);
   expect(rows[0].present).toBe(true);
 });
+
+test('once a refresh has run, the next request for the same table runs again (finished jobs do not block their id)', async () => {
+  const ran = async () => {
+    const before = await lastAnalyze('customer_events');
+    await queues.maintenance.add('analyze', { table: 'customer_events' }, { jobId: 'analyze-customer_events', delay: 50 });
+    const until = Date.now() + 15_000;
+    let after = await lastAnalyze('customer_events');
+    while ((!after || (before && after <= before)) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await lastAnalyze('customer_events');
+    }
+    return after !== null && (!before || after > before);
+  };
+  expect(await ran()).toBe(true);
+  await new Promise((r) => setTimeout(r, 20)); // last_analyze has microsecond precision; keep the runs apart
+  expect(await ran()).toBe(true);
+});

@@ -83,6 +83,11 @@ c.created_at < :created_before::timestamptz
 (c.external_id = :term OR c.email LIKE :prefix OR lower(c.last_name) LIKE :prefix OR lower(c.first_name) LIKE :prefix
  OR c.phone LIKE :phone)
 
+-- name: cond_search_names
+-- For roles that see contact fields masked: exact external id or prefix of first or last name only
+-- (searching by email or phone prefix would reveal them one character at a time).
+(c.external_id = :term OR lower(c.last_name) LIKE :prefix OR lower(c.first_name) LIKE :prefix)
+
 -- name: cond_consent
 -- A customer with no consent row on the channel counts as NEVER_ASKED.
 coalesce((SELECT cc.status FROM customer_consents cc WHERE cc.customer_id = c.id AND cc.channel = :channel), 'NEVER_ASKED') = :status

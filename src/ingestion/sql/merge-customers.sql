@@ -97,13 +97,14 @@ WHERE s.ord = f.ord
 -- returns their newest version, so two concurrent batches touching different fields of one customer
 -- both land) and computes the merged row; the UPDATE only touches rows that actually change. Both
 -- reach customers by primary key probes (LATERAL ... LIMIT 1, then c.id = m.id).
--- $1: now (updated_at); $2: true when importing a file in chunks, where a row whose created_at is
--- this import's `now` was inserted by an earlier chunk: it is rewritten even if identical and
--- reported as a repeat of an earlier line. Returns the count of changed rows and the repeated ords.
+-- $1: now (updated_at); $2: true when importing a file in chunks, where a row whose created_at or
+-- updated_at is this import's `now` was written by an earlier chunk: it is rewritten even if
+-- identical and reported as a repeat of an earlier line. Returns the count of changed rows and the repeated ords.
 WITH merged AS (
   SELECT
     c.id,
     s.ord,
+    $2 AND (c.created_at = $1 OR c.updated_at = $1) AS repeated,
     CASE WHEN (s.present & 1) <> 0 THEN s.email ELSE c.email END AS email,
     CASE WHEN (s.present & 2) <> 0 THEN s.phone ELSE c.phone END AS phone,
     CASE WHEN (s.present & 4) <> 0 THEN s.first_name ELSE c.first_name END AS first_name,
@@ -168,8 +169,8 @@ WITH merged AS (
     AND ((m.email, m.phone, m.first_name, m.last_name, m.birth_date, m.gender, m.locale, m.time_zone, m.street_address, m.city, m.region, m.country, m.postal_code, m.household_size, m.income_band, m.occupation, m.signup_channel, m.signed_up_at, m.acquisition_source, m.referral_source, m.devices, m.platforms, m.loyalty_tier, m.loyalty_points, m.preferred_channel, m.attributes)
          IS DISTINCT FROM
          (c.email, c.phone, c.first_name, c.last_name, c.birth_date, c.gender, c.locale, c.time_zone, c.street_address, c.city, c.region, c.country, c.postal_code, c.household_size, c.income_band, c.occupation, c.signup_channel, c.signed_up_at, c.acquisition_source, c.referral_source, c.devices, c.platforms, c.loyalty_tier, c.loyalty_points, c.preferred_channel, c.attributes)
-         OR ($2 AND c.created_at = $1))
-  RETURNING m.ord, $2 AND c.created_at = $1 AS repeated
+         OR m.repeated)
+  RETURNING m.ord, m.repeated
 )
 SELECT count(*) FILTER (WHERE NOT repeated)::int AS updated,
        coalesce(array_agg(ord) FILTER (WHERE repeated), '{}') AS repeated
@@ -188,7 +189,7 @@ WHERE s.ord = sc.ord AND NOT s.is_erased
 -- re-sync cannot undo an opt-out; at equal times an opt-out wins. Every change received is kept in
 -- consent_changes (once: replays are deduplicated by its unique key), with is_applied telling
 -- whether it changed the current consent.
--- $1: now (recorded_at).
+-- $1: now (recorded_at). Returns the number of changes that became current.
 WITH incoming AS (
   SELECT customer_id, channel, status, source, changed_at, ord
   FROM stage_consents
@@ -207,10 +208,19 @@ WITH incoming AS (
     WHERE EXCLUDED.changed_at > cur.changed_at
        OR (EXCLUDED.changed_at = cur.changed_at AND EXCLUDED.status = 'UNSUBSCRIBED' AND cur.status <> 'UNSUBSCRIBED')
   RETURNING customer_id, channel, status, changed_at
+), recorded AS (
+  INSERT INTO consent_changes (customer_id, channel, status, source, changed_at, recorded_at, is_applied)
+  SELECT i.customer_id, i.channel, i.status, i.source, i.changed_at, $1, a.customer_id IS NOT NULL
+  FROM incoming i
+  LEFT JOIN applied a
+    ON a.customer_id = i.customer_id AND a.channel = i.channel AND a.changed_at = i.changed_at AND a.status = i.status
+  ON CONFLICT ON CONSTRAINT consent_changes_dedupe_key DO NOTHING
+  RETURNING is_applied
 )
-INSERT INTO consent_changes (customer_id, channel, status, source, changed_at, recorded_at, is_applied)
-SELECT i.customer_id, i.channel, i.status, i.source, i.changed_at, $1, a.customer_id IS NOT NULL
-FROM incoming i
-LEFT JOIN applied a
-  ON a.customer_id = i.customer_id AND a.channel = i.channel AND a.changed_at = i.changed_at AND a.status = i.status
-ON CONFLICT ON CONSTRAINT consent_changes_dedupe_key DO NOTHING
+SELECT count(*) FILTER (WHERE is_applied)::int AS applied FROM recorded
+
+-- name: lock_attribute_definitions
+-- $1: attribute keys being written. Shares the catalogue rows with this transaction, so that
+-- defineAttribute / deleteAttributeDefinition (FOR UPDATE) wait for it, and returns their types to
+-- check against those the rows were validated with.
+SELECT key, type FROM attribute_definitions WHERE key = ANY ($1::text[]) ORDER BY key FOR SHARE
