@@ -2,10 +2,11 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { benchApi } from './api.bench.js';
 import { benchImport } from './import.bench.js';
+import { benchMetrics } from './metrics.bench.js';
 
 /**
  * `npm run bench [-- NAME ...] [--customers N] [--transactions N]`: runs the benchmarks (all by
- * default: import, api) against bench databases on DATABASE_URL's server. Each prints JSON lines
+ * default: import, api, metrics) against bench databases on DATABASE_URL's server. Each prints JSON lines
  * with its figures and a same-run baseline. Data is generated deterministically on first use.
  */
 const { values, positionals } = parseArgs({
@@ -14,7 +15,12 @@ const { values, positionals } = parseArgs({
 });
 const customers = Number(values.customers ?? 200_000);
 const transactions = Number(values.transactions ?? 2_000_000);
-const all = { import: () => benchImport({ customers, transactions }), api: () => benchApi({ customers: Math.min(customers, 100_000) }) };
+const all = {
+  import: () => benchImport({ customers, transactions }),
+  api: () => benchApi({ customers: Math.min(customers, 100_000) }),
+  // The segmentation targets are stated on the 1M customers / 10M transactions base.
+  metrics: () => benchMetrics({ customers: 1_000_000, transactions: 10_000_000 }),
+};
 const names = positionals.length ? positionals : Object.keys(all);
 for (const name of names) {
   const run = all[name as keyof typeof all];

@@ -7,7 +7,7 @@ import { startHttpServer, type HttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
 import { connectRedis } from './redis.js';
 import type { Services } from './services.js';
-import { createQueues } from './workers/queues.js';
+import { createQueues, installMetricsSchedules } from './workers/queues.js';
 import { startWorkers, type RunningWorkers } from './workers/runtime.js';
 
 export type Mode = 'all' | 'api' | 'worker';
@@ -57,7 +57,10 @@ export async function startApp(options: { config: Config; logger: Logger; mode: 
     if (config.env === 'development' && mode !== 'worker')
       app.devAdminKey = await ensureDevAdminKey({ db, verifier: services.apiKeys, file: config.devAdminKeyFile });
     if (mode !== 'worker') app.http = await startHttpServer({ config, db, services, logger, port: options.port });
-    if (mode !== 'api') app.workers = startWorkers({ config, db, logger, redis });
+    if (mode !== 'api') {
+      app.workers = startWorkers({ config, db, logger, redis });
+      await installMetricsSchedules(services.queues, config.metrics);
+    }
   } catch (err) {
     await app.stop().catch(() => undefined);
     throw err;

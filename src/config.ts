@@ -39,6 +39,13 @@ const schema = z.object({
   API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
   DEV_ADMIN_KEY_FILE: z.string().default('.cible-dev-admin-key'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+  METRICS_FULL_REFRESH_CRON: z.string().default('30 2 * * *'),
+  METRICS_INCREMENTAL_SECONDS: z.coerce.number().int().min(0).default(300),
+  LIFECYCLE_NEW_DAYS: z.coerce.number().int().min(1).default(30),
+  LIFECYCLE_ACTIVE_DAYS: z.coerce.number().int().min(1).default(90),
+  LIFECYCLE_AT_RISK_DAYS: z.coerce.number().int().min(1).default(180),
+  LIFECYCLE_LAPSED_DAYS: z.coerce.number().int().min(1).default(365),
+  LIFECYCLE_LOYAL_MIN_PURCHASES: z.coerce.number().int().min(1).default(4),
 });
 
 export type Config = Readonly<{
@@ -61,6 +68,13 @@ export type Config = Readonly<{
   apiKeyCacheSeconds: number;
   devAdminKeyFile: string;
   shutdownGraceMs: number;
+  metrics: {
+    /** Cron pattern of the nightly full refresh (server time zone). */
+    fullRefreshCron: string;
+    /** Seconds between incremental refreshes of changed customers; 0 turns them off. */
+    incrementalSeconds: number;
+    lifecycle: { newDays: number; activeDays: number; atRiskDays: number; lapsedDays: number; loyalMinPurchases: number };
+  };
 }>;
 
 /** Thrown when the environment does not validate; its message lists every bad variable. */
@@ -107,6 +121,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeyCacheSeconds: e.API_KEY_CACHE_SECONDS,
     devAdminKeyFile: e.DEV_ADMIN_KEY_FILE,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    metrics: {
+      fullRefreshCron: e.METRICS_FULL_REFRESH_CRON,
+      incrementalSeconds: e.METRICS_INCREMENTAL_SECONDS,
+      lifecycle: {
+        newDays: e.LIFECYCLE_NEW_DAYS,
+        activeDays: e.LIFECYCLE_ACTIVE_DAYS,
+        atRiskDays: e.LIFECYCLE_AT_RISK_DAYS,
+        lapsedDays: e.LIFECYCLE_LAPSED_DAYS,
+        loyalMinPurchases: e.LIFECYCLE_LOYAL_MIN_PURCHASES,
+      },
+    },
   });
 }
 

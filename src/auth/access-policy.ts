@@ -21,6 +21,8 @@ export const ACCESS_POLICY: Readonly<Record<string, readonly Role[]>> = {
   'Query.customers': READERS,
   'Query.attributeDefinitions': EVERYONE,
   'Query.apiKeys': [ADMIN],
+  'Query.metricsRefreshes': READERS,
+  'Query.metricCutPoints': READERS,
 
   'Mutation.upsertCustomers': CUSTOMER_WRITERS,
   'Mutation.recordTransactions': CUSTOMER_WRITERS,
@@ -28,6 +30,7 @@ export const ACCESS_POLICY: Readonly<Record<string, readonly Role[]>> = {
   'Mutation.setConsent': CUSTOMER_WRITERS,
   'Mutation.defineAttribute': [ADMIN],
   'Mutation.deleteAttributeDefinition': [ADMIN],
+  'Mutation.refreshCustomerMetrics': [ADMIN, MARKETER],
   'Mutation.createApiKey': [ADMIN],
   'Mutation.revokeApiKey': [ADMIN],
 };

@@ -12,6 +12,8 @@ import type { CustomerEvent } from '../schema/customer-event.entity.js';
 import type { Customer } from '../schema/customer.entity.js';
 import type { Transaction } from '../schema/transaction.entity.js';
 import type { Channel } from '../schema/enums.js';
+import type { CustomerMetrics } from '../schema/customer-metrics.types.js';
+import { loadCustomerMetrics } from '../segmentation/customer-metrics.js';
 
 function groupBy<T>(ids: readonly string[], rows: readonly T[], key: (r: T) => string): T[][] {
   const byId = new Map<string, T[]>();
@@ -48,6 +50,11 @@ export function createLoaders(db: Db) {
     customerByExternalId: new DataLoader<string, Customer | null>(async (ids) => {
       const rows = await loadCustomers(db, { externalIds: ids });
       const byId = new Map(rows.map((r) => [r.externalId, r]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    metrics: new DataLoader<string, CustomerMetrics | null>(async (ids) => {
+      const rows = await loadCustomerMetrics<CustomerMetrics & { customerId: string }>(db, ids);
+      const byId = new Map(rows.map((r) => [r.customerId, r]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     consents: new DataLoader<string, CustomerConsent[]>(async (ids) => groupBy(ids, await loadConsents(db, ids), (r) => r.customerId)),

@@ -7,9 +7,10 @@ import { AttributeResolver } from './attribute.resolver.js';
 import { ConsentResolver } from './consent.resolver.js';
 import { CustomerConnectionResolver, CustomerResolver, installHotCustomerResolvers } from './customer.resolver.js';
 import { IngestionResolver } from './ingestion.resolver.js';
+import { CustomerMetricsResolver, MetricsResolver } from './metrics.resolver.js';
 
 /** Every resolver class of the API. */
-export const resolvers = [CustomerResolver, CustomerConnectionResolver, IngestionResolver, ConsentResolver, AttributeResolver, ApiKeyResolver] as const;
+export const resolvers = [CustomerResolver, CustomerConnectionResolver, IngestionResolver, ConsentResolver, AttributeResolver, ApiKeyResolver, CustomerMetricsResolver, MetricsResolver] as const;
 
 /**
  * Input types that are "exactly one of" their fields. type-graphql has no option for graphql's

@@ -4,6 +4,19 @@ import { ConsentChange, CustomerConsent } from './consent.entity.js';
 import { CustomerEvent } from './customer-event.entity.js';
 import { Customer } from './customer.entity.js';
 import { Transaction } from './transaction.entity.js';
+import { CustomerMetrics, CustomerMetricsDirty, MetricCutPointsRow, MetricsRefresh } from './customer-metrics.types.js';
 
 /** Every TypeORM entity, for the DataSource. */
-export const entities = [Customer, CustomerConsent, ConsentChange, Transaction, CustomerEvent, AttributeDefinition, ApiKey];
+export const entities = [
+  Customer,
+  CustomerConsent,
+  ConsentChange,
+  Transaction,
+  CustomerEvent,
+  AttributeDefinition,
+  ApiKey,
+  CustomerMetrics,
+  CustomerMetricsDirty,
+  MetricCutPointsRow,
+  MetricsRefresh,
+];

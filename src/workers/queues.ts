@@ -3,15 +3,22 @@ import type { Redis } from 'ioredis';
 import type { AnalyzableTable } from '../db/statistics.js';
 
 export const MAINTENANCE_QUEUE = 'maintenance';
+export const METRICS_QUEUE = 'metrics';
 
 /** Job names of the maintenance queue and their payloads (ids and names only, never entities). */
 export interface MaintenanceJobs {
   analyze: { table: AnalyzableTable };
 }
 
+/** Jobs of the metrics queue: a recorded run (by id), or a scheduled refresh that records its own run. */
+export interface MetricsJobs {
+  refresh: { runId?: string; kind?: 'FULL' | 'INCREMENTAL' };
+}
+
 /** Producers for every queue, created once per process. */
 export interface Queues {
   maintenance: Queue;
+  metrics: Queue;
   close(): Promise<void>;
 }
 
@@ -23,10 +30,16 @@ export function createQueues(redis: Redis, prefix: string): Queues {
     // and a kept `analyze-<table>` would swallow every later request for that table.
     defaultJobOptions: { removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
   });
+  const metrics = new Queue(METRICS_QUEUE, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 30_000 } },
+  });
   return {
     maintenance,
+    metrics,
     async close() {
-      await maintenance.close();
+      await Promise.all([maintenance.close(), metrics.close()]);
     },
   };
 }
@@ -41,4 +54,21 @@ const ANALYZE_DEBOUNCE_MS = 30_000;
 export async function scheduleAnalyze(queues: Queues, table: AnalyzableTable): Promise<void> {
   const data: MaintenanceJobs['analyze'] = { table };
   await queues.maintenance.add('analyze', data, { jobId: `analyze-${table}`, delay: ANALYZE_DEBOUNCE_MS });
+}
+
+/** Asks a worker to run a recorded metrics refresh. */
+export async function scheduleMetricsRun(queues: Queues, runId: string): Promise<void> {
+  const data: MetricsJobs['refresh'] = { runId };
+  await queues.metrics.add('refresh', data, { jobId: `metrics-run-${runId}` });
+}
+
+/**
+ * Installs the refresh schedules (idempotent: BullMQ job schedulers are upserted by id): the full
+ * refresh on a cron pattern, the incremental one every `incrementalSeconds` (none when 0).
+ */
+export async function installMetricsSchedules(queues: Queues, options: { fullRefreshCron: string; incrementalSeconds: number }): Promise<void> {
+  await queues.metrics.upsertJobScheduler('metrics-full', { pattern: options.fullRefreshCron }, { name: 'refresh', data: { kind: 'FULL' } });
+  if (options.incrementalSeconds > 0)
+    await queues.metrics.upsertJobScheduler('metrics-incremental', { every: options.incrementalSeconds * 1000 }, { name: 'refresh', data: { kind: 'INCREMENTAL' } });
+  else await queues.metrics.removeJobScheduler('metrics-incremental');
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { maintenanceQueue } from './maintenance.worker.js';
+import { metricsQueue } from './metrics.worker.js';
 
 /** What a queue's processor may use. Jobs carry ids; processors re-read state from the database. */
 export interface WorkerDeps {
@@ -21,7 +22,7 @@ export interface QueueDefinition {
 
 /** Every queue the worker process serves; delivery, metrics and snapshots register here. */
 export function allQueues(): QueueDefinition[] {
-  return [maintenanceQueue];
+  return [maintenanceQueue, metricsQueue];
 }
 
 export interface RunningWorkers {

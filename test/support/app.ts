@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { Role } from '../../src/schema/enums.js';
 import type { Services } from '../../src/services.js';
 import { createQueues } from '../../src/workers/queues.js';
+import { startWorkers, type QueueDefinition } from '../../src/workers/runtime.js';
 import { createTestDb, type TestDb } from './databases.js';
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -27,13 +28,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real HTTP server on an ephemeral port, over a fresh database and a real Redis connection. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/**
+ * The real HTTP server on an ephemeral port, over a fresh database and a real Redis connection (a
+ * random queue prefix per app). With `workers`, those queues are also served in this process.
+ */
+export async function startTestApp(env: Record<string, string> = {}, options: { workers?: QueueDefinition[] } = {}): Promise<TestApp> {
   const db = await createTestDb();
   const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: db.url, QUEUE_PREFIX: `test-${randomBytes(4).toString('hex')}`, ...env });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
   const services: Services = { apiKeys: new ApiKeyVerifier(db, config.apiKeyCacheSeconds), redis, queues: createQueues(redis, config.queuePrefix) };
   const http = await startHttpServer({ config, db, services, logger: createLogger(config), port: 0, host: '127.0.0.1' });
+  const workerRedis = options.workers ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
+  const workers = workerRedis ? startWorkers({ config, db, logger: createLogger(config), redis: workerRedis, queues: options.workers }) : null;
   const keys = {} as Record<Role, string>;
   for (const role of Object.values(Role)) keys[role] = (await createApiKey({ db, name: `test ${role}`, role })).secret;
   return {
@@ -53,6 +59,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       return { ...body, status: res.status } as GraphQLResponse<any>;
     },
     async close() {
+      await workers?.close();
+      await services.queues.maintenance.obliterate({ force: true }).catch(() => undefined);
+      await services.queues.metrics.obliterate({ force: true }).catch(() => undefined);
+      workerRedis?.disconnect();
       await http.close();
       await services.queues.close();
       redis.disconnect();

@@ -73,6 +73,9 @@ WITH inserted AS (
   ORDER BY s.external_id
   ON CONFLICT (external_id) DO NOTHING
   RETURNING id, external_id
+), marked AS (
+  -- New customers get their (prospect) metrics at the next incremental refresh.
+  INSERT INTO customer_metrics_dirty (customer_id) SELECT id FROM inserted ON CONFLICT DO NOTHING
 )
 UPDATE stage_customers s
 SET customer_id = i.id, is_new = true

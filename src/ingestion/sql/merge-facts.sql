@@ -37,7 +37,10 @@ WITH resolved AS (
          EXCLUDED.product, EXCLUDED.channel, EXCLUDED.store, EXCLUDED.points_earned, EXCLUDED.points_redeemed,
          EXCLUDED.is_refunded)
      OR ($2 AND t.created_at = $1)
-  RETURNING t.external_id, (t.xmax = 0) AS inserted, $2 AND t.xmax <> 0 AND t.created_at = $1 AS repeated
+  RETURNING t.external_id, t.customer_id, (t.xmax = 0) AS inserted, $2 AND t.xmax <> 0 AND t.created_at = $1 AS repeated
+), marked AS (
+  -- Customers whose purchases changed: the next incremental metrics refresh recomputes them.
+  INSERT INTO customer_metrics_dirty (customer_id) SELECT DISTINCT customer_id FROM written ON CONFLICT DO NOTHING
 )
 SELECT
   (SELECT count(*) FILTER (WHERE inserted) FROM written)::int AS inserted,
