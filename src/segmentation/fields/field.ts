@@ -1,0 +1,61 @@
+import type { Condition, Operator } from '../rules.js';
+
+export type FieldType = 'STRING' | 'ENUM' | 'NUMBER' | 'BOOLEAN' | 'DATE' | 'DATETIME' | 'LIST';
+
+/** The operators each type accepts (the rule editor's menu). */
+export const OPERATORS_BY_TYPE: Readonly<Record<FieldType, readonly Operator[]>> = {
+  STRING: ['EQ', 'NEQ', 'IN', 'NOT_IN', 'CONTAINS', 'STARTS_WITH', 'IS_SET', 'IS_NOT_SET'],
+  ENUM: ['EQ', 'NEQ', 'IN', 'NOT_IN', 'IS_SET', 'IS_NOT_SET'],
+  NUMBER: ['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IS_SET', 'IS_NOT_SET'],
+  BOOLEAN: ['EQ', 'IS_SET', 'IS_NOT_SET'],
+  DATE: ['EQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IS_SET', 'IS_NOT_SET'],
+  DATETIME: ['LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'WITHIN_LAST', 'MORE_THAN_AGO', 'IS_SET', 'IS_NOT_SET'],
+  LIST: ['CONTAINS', 'IN', 'IS_SET', 'IS_NOT_SET'],
+};
+
+/** Aggregates (counts, sums) are never "not set": a customer without rows has 0. */
+export const AGGREGATE_OPERATORS: readonly Operator[] = ['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN'];
+
+export type ParamName = 'category' | 'eventName' | 'within' | 'between' | 'properties';
+
+/** What a field's SQL may ask of the query being built. */
+export interface SqlContext {
+  /** Adds a bound parameter; returns its placeholder (`$3`). User values only ever go through this. */
+  param(value: unknown): string;
+  /** The instant the segment is evaluated at (a parameter placeholder), and its value. */
+  readonly now: string;
+  readonly nowDate: Date;
+  /** Today's date in UTC (a parameter), for date-only fields. */
+  readonly today: string;
+  /** Joins `sql` (which must define `alias`) once per query; returns the alias. */
+  join(alias: string, sql: string): string;
+  /** Adds a per-customer aggregate `(customer_id, v)` as a joined subquery; returns its value expression. */
+  aggregate(sql: string): string;
+}
+
+/** One field a segment rule may test. Adding a family of fields is adding one file of these. */
+export interface FieldDef {
+  key: string;
+  family: 'customer' | 'attribute' | 'metrics' | 'transactions' | 'events' | 'consent';
+  type: FieldType;
+  description: string;
+  /** Closed set of values (ENUM, or a STRING attribute with allowed values). */
+  values?: readonly string[];
+  /** Flagged wherever a segment uses it (gender, birth date, sensitive attributes). */
+  sensitive: boolean;
+  /** Aggregate fields (0 when nothing matches, never "not set"). */
+  aggregate?: boolean;
+  /** Filters an aggregate condition accepts, and those it requires. */
+  params?: readonly ParamName[];
+  requiredParams?: readonly ParamName[];
+  /** Operators accepted; defaults to OPERATORS_BY_TYPE[type]. */
+  operators?: readonly Operator[];
+  /** How a LIST is stored: a text[] column (default) or a JSON array (attributes). */
+  listRepr?: 'array' | 'jsonb';
+  /** The SQL expression of the field's value for customer `c`. */
+  sql(ctx: SqlContext, condition: Condition): string;
+}
+
+export function operatorsOf(f: FieldDef): readonly Operator[] {
+  return f.operators ?? (f.aggregate ? AGGREGATE_OPERATORS : OPERATORS_BY_TYPE[f.type]);
+}
