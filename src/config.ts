@@ -39,6 +39,8 @@ const schema = z.object({
   API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
   DEV_ADMIN_KEY_FILE: z.string().default('.cible-dev-admin-key'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+  SEGMENT_NARROW_THRESHOLD: z.coerce.number().int().min(0).default(100),
+  SEGMENT_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(8),
   METRICS_FULL_REFRESH_CRON: z.string().default('30 2 * * *'),
   METRICS_INCREMENTAL_SECONDS: z.coerce.number().int().min(0).default(300),
   LIFECYCLE_NEW_DAYS: z.coerce.number().int().min(1).default(30),
@@ -68,6 +70,12 @@ export type Config = Readonly<{
   apiKeyCacheSeconds: number;
   devAdminKeyFile: string;
   shutdownGraceMs: number;
+  segments: {
+    /** Segments smaller than this are flagged narrow (a campaign at one needs an explicit acknowledgement). */
+    narrowThreshold: number;
+    /** Deepest nesting of and/or/not groups accepted in a definition. */
+    maxDepth: number;
+  };
   metrics: {
     /** Cron pattern of the nightly full refresh (server time zone). */
     fullRefreshCron: string;
@@ -121,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeyCacheSeconds: e.API_KEY_CACHE_SECONDS,
     devAdminKeyFile: e.DEV_ADMIN_KEY_FILE,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    segments: { narrowThreshold: e.SEGMENT_NARROW_THRESHOLD, maxDepth: e.SEGMENT_MAX_DEPTH },
     metrics: {
       fullRefreshCron: e.METRICS_FULL_REFRESH_CRON,
       incrementalSeconds: e.METRICS_INCREMENTAL_SECONDS,

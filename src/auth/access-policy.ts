@@ -23,6 +23,10 @@ export const ACCESS_POLICY: Readonly<Record<string, readonly Role[]>> = {
   'Query.apiKeys': [ADMIN],
   'Query.metricsRefreshes': READERS,
   'Query.metricCutPoints': READERS,
+  'Query.segmentFields': READERS,
+  'Query.segmentPreview': READERS,
+  'Query.segment': READERS,
+  'Query.segments': READERS,
 
   'Mutation.upsertCustomers': CUSTOMER_WRITERS,
   'Mutation.recordTransactions': CUSTOMER_WRITERS,
@@ -31,6 +35,9 @@ export const ACCESS_POLICY: Readonly<Record<string, readonly Role[]>> = {
   'Mutation.defineAttribute': [ADMIN],
   'Mutation.deleteAttributeDefinition': [ADMIN],
   'Mutation.refreshCustomerMetrics': [ADMIN, MARKETER],
+  'Mutation.createSegment': [ADMIN, MARKETER],
+  'Mutation.updateSegment': [ADMIN, MARKETER],
+  'Mutation.deleteSegment': [ADMIN, MARKETER],
   'Mutation.createApiKey': [ADMIN],
   'Mutation.revokeApiKey': [ADMIN],
 };

@@ -8,15 +8,16 @@ import { ConsentResolver } from './consent.resolver.js';
 import { CustomerConnectionResolver, CustomerResolver, installHotCustomerResolvers } from './customer.resolver.js';
 import { IngestionResolver } from './ingestion.resolver.js';
 import { CustomerMetricsResolver, MetricsResolver } from './metrics.resolver.js';
+import { SegmentResolver } from './segment.resolver.js';
 
 /** Every resolver class of the API. */
-export const resolvers = [CustomerResolver, CustomerConnectionResolver, IngestionResolver, ConsentResolver, AttributeResolver, ApiKeyResolver, CustomerMetricsResolver, MetricsResolver] as const;
+export const resolvers = [CustomerResolver, CustomerConnectionResolver, IngestionResolver, ConsentResolver, AttributeResolver, ApiKeyResolver, CustomerMetricsResolver, MetricsResolver, SegmentResolver] as const;
 
 /**
  * Input types that are "exactly one of" their fields. type-graphql has no option for graphql's
  * `@oneOf`, so the flag is set on the built schema (graphql 16.9+ enforces it and prints it).
  */
-export const ONE_OF_INPUTS = ['CustomerRefInput'] as const;
+export const ONE_OF_INPUTS = ['CustomerRefInput', 'SegmentNodeInput', 'ValueInput'] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
 

@@ -4,6 +4,7 @@ import { ConsentChange, CustomerConsent } from './consent.entity.js';
 import { CustomerEvent } from './customer-event.entity.js';
 import { Customer } from './customer.entity.js';
 import { Transaction } from './transaction.entity.js';
+import { SegmentEntity, SegmentMember } from './segment.entity.js';
 import { CustomerMetrics, CustomerMetricsDirty, MetricCutPointsRow, MetricsRefresh } from './customer-metrics.types.js';
 
 /** Every TypeORM entity, for the DataSource. */
@@ -19,4 +20,6 @@ export const entities = [
   CustomerMetricsDirty,
   MetricCutPointsRow,
   MetricsRefresh,
+  SegmentEntity,
+  SegmentMember,
 ];

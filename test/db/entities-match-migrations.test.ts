@@ -219,14 +219,14 @@ describe('entities and migrations', () => {
         ALTER TABLE transactions ALTER COLUMN amount TYPE numeric(16, 4);
         ALTER TABLE api_keys DROP COLUMN revoked_at;
         ALTER TABLE customer_events ALTER COLUMN created_at DROP DEFAULT;
-        CREATE TABLE segments (id bigint PRIMARY KEY)`);
+        CREATE TABLE drift_probes (id bigint PRIMARY KEY)`);
       expect(schemaDifferences(drifted.dataSource, await readCatalog(drifted.pool))).toEqual([
         'api_keys.revoked_at: entity ApiKey.revokedAt declares it, the table has no such column',
         'customer_events.created_at: entity declares a default, database column has none',
         'customers.email: entity says nullable, database says NOT NULL',
         'customers.loyalty_points: entity type is integer, database type is bigint',
         'customers.nickname: database column (text) is not declared by entity Customer',
-        'segments: table created by the migrations has no entity',
+        'drift_probes: table created by the migrations has no entity',
         'transactions.amount: entity type is numeric(14, 2), database type is numeric(16, 4)',
       ]);
     } finally {
@@ -254,24 +254,24 @@ describe('entities and migrations', () => {
       nickname: string | null;
     }
 
-    @Entity('segments')
-    class Segment {
+    @Entity('drift_probes')
+    class DriftProbe {
       @PrimaryGeneratedColumn('uuid')
       id: string;
     }
 
-    const probe = new DataSource({ type: 'postgres', url: db.url, entities: [CustomerWithExtras, Segment], synchronize: false, logging: false });
+    const probe = new DataSource({ type: 'postgres', url: db.url, entities: [CustomerWithExtras, DriftProbe], synchronize: false, logging: false });
     await probe.initialize();
     try {
       const differences = schemaDifferences(probe, await readCatalog(db.pool));
       // The probe leaves out most columns and tables on purpose; those lines are checked by sample.
       expect(differences).toContain('customers.email: database column (text) is not declared by entity CustomerWithExtras');
       expect(differences).toContain('transactions: table created by the migrations has no entity');
-      expect(differences.filter((d) => /^(customers|segments)[.:]/.test(d) && !d.includes('is not declared by entity'))).toEqual([
+      expect(differences.filter((d) => /^(customers|drift_probes)[.:]/.test(d) && !d.includes('is not declared by entity'))).toEqual([
         'customers.external_id: entity says nullable, database says NOT NULL',
         'customers.nickname: entity CustomerWithExtras.nickname declares it, the table has no such column',
         'customers.platforms: entity type is integer[], database type is ARRAY of text',
-        'segments: entity Segment maps to this table, no migration creates it',
+        'drift_probes: entity DriftProbe maps to this table, no migration creates it',
       ]);
     } finally {
       await probe.destroy();
