@@ -38,9 +38,9 @@ const MAX_PERIOD_DAYS = 36_500;
 
 /**
  * Compiles a definition into one query. Field names come only from the registry and operators from
- * a fixed list; every user value is a bound parameter; `now` too. Every condition is two-valued
- * (`coalesce(..., false)`): a customer with no value never matches a comparison, `NEQ` included, so
- * that `NOT` means "does not match". Bad input is a BAD_USER_INPUT naming the path of the node.
+ * a fixed list; every user value is a bound parameter; `now` too. Conditions are two-valued: a
+ * customer with no value never matches a comparison, `NEQ` included, so that `NOT` means "does not
+ * match". Bad input is a BAD_USER_INPUT naming the path of the node.
  */
 export function compileSegment(root: unknown, options: CompileOptions, path = 'definition'): CompiledSegment {
   const params: unknown[] = [];
@@ -69,16 +69,16 @@ export function compileSegment(root: unknown, options: CompileOptions, path = 'd
       if (!joins.has(alias)) joins.set(alias, sql);
       return alias;
     },
-    aggregate(sql) {
-      const alias = `a${aggregates.length + 1}`;
-      aggregates.push(`LEFT JOIN (${sql}) ${alias} ON ${alias}.customer_id = c.id`);
-      return `coalesce(${alias}.v, 0)`;
-    },
   };
 
   const visiting = new Set<string>(options.selfId ? [options.selfId] : []);
 
-  const node = (n: unknown, at: string, depth: number): string => {
+  /**
+   * `negated`: under an odd number of NOTs. Only there does a condition need `coalesce(..., false)`:
+   * in a positive position a NULL excludes the customer exactly as false does (Kleene logic is
+   * monotone there), and leaving it bare lets the planner turn LEFT JOINs into inner joins.
+   */
+  const node = (n: unknown, at: string, depth: number, negated: boolean): string => {
     if (depth > options.maxDepth) throw badInput(at, 'TOO_DEEP', `groups are nested deeper than ${options.maxDepth} levels`);
     if (typeof n !== 'object' || n === null || Array.isArray(n)) throw badInput(at, 'INVALID_NODE', 'a node must be an object with one of and, or, not, condition, segment');
     const keys = Object.keys(n).filter((k) => (n as Record<string, unknown>)[k] !== undefined && (n as Record<string, unknown>)[k] !== null);
@@ -90,14 +90,14 @@ export function compileSegment(root: unknown, options: CompileOptions, path = 'd
       case 'and':
       case 'or': {
         if (!Array.isArray(v) || v.length === 0) throw badInput(`${at}.${key}`, 'EMPTY_GROUP', `${key} needs at least one node`);
-        const parts = v.map((child, i) => node(child, `${at}.${key}[${i}]`, depth + 1));
+        const parts = v.map((child, i) => node(child, `${at}.${key}[${i}]`, depth + 1, negated));
         return parts.length === 1 ? parts[0] : `(${parts.join(key === 'and' ? ' AND ' : ' OR ')})`;
       }
       case 'not':
-        return `(NOT ${node(v, `${at}.not`, depth + 1)})`;
+        return `(NOT ${node(v, `${at}.not`, depth + 1, !negated)})`;
       case 'condition':
         if (++conditions > maxConditions) throw badInput(`${at}.condition`, 'TOO_MANY_CONDITIONS', `at most ${maxConditions} conditions in a segment`);
-        return condition(v, `${at}.condition`);
+        return condition(v, `${at}.condition`, negated);
       case 'segment': {
         if (typeof v !== 'string' || !/^\d{1,18}$/.test(v)) throw badInput(`${at}.segment`, 'INVALID_ID', 'segment must be a segment id');
         if (visiting.has(v)) throw badInput(`${at}.segment`, 'CYCLE', `segment ${v} refers back to itself`);
@@ -105,14 +105,14 @@ export function compileSegment(root: unknown, options: CompileOptions, path = 'd
         if (!ref) throw badInput(`${at}.segment`, 'UNKNOWN_SEGMENT', `no segment ${v}`);
         if (ref.kind === 'LIST') return `(c.id IN (SELECT sm.customer_id FROM segment_members sm WHERE sm.segment_id = ${ctx.param(v)}))`;
         visiting.add(v);
-        const inner = node(ref.root, `${at}.segment(${v})`, depth + 1);
+        const inner = node(ref.root, `${at}.segment(${v})`, depth + 1, negated);
         visiting.delete(v);
         return inner;
       }
     }
   };
 
-  const condition = (raw: unknown, at: string): string => {
+  const condition = (raw: unknown, at: string, negated: boolean): string => {
     if (typeof raw !== 'object' || raw === null) throw badInput(at, 'INVALID_CONDITION', 'a condition is { field, operator, value, params }');
     const c = raw as Condition;
     const field = typeof c.field === 'string' ? options.registry.get(c.field) : undefined;
@@ -121,8 +121,24 @@ export function compileSegment(root: unknown, options: CompileOptions, path = 'd
       throw badInput(`${at}.operator`, 'OPERATOR_NOT_ALLOWED', `${String(c.operator)} does not apply to ${field.key} (${operatorsOf(field).join(', ')})`);
     checkParams(field, c.params, `${at}.params`);
     if (field.sensitive) sensitive.add(field.key);
-    const x = field.sql(ctx, c);
-    return `coalesce(${compare(field, c.operator, x, c.value, `${at}.value`)}, false)`;
+    if (field.aggregate) return aggregateCondition(field, c, `${at}.value`, negated);
+    const test = compare(field, c.operator, field.sql(ctx, c), c.value, `${at}.value`);
+    return negated ? `coalesce(${test}, false)` : `(${test})`;
+  };
+
+  /**
+   * Aggregates (counts, sums) are 0 for customers without rows. When 0 cannot satisfy the comparison
+   * (at least 3 events, spent more than 100), the condition is a semi-join on the few customers with
+   * rows (the planner starts from the aggregate); otherwise (fewer than 3, exactly 0) the aggregate
+   * is LEFT JOINed and missing counts read as 0.
+   */
+  const aggregateCondition = (field: FieldDef, c: Condition, at: string, negated: boolean): string => {
+    const sub = field.sql(ctx, c);
+    if (!zeroSatisfies(c.operator, c.value)) return `(c.id IN (SELECT s.customer_id FROM (${sub}) s WHERE ${compare(field, c.operator, 's.v', c.value, at)}))`;
+    const alias = `a${aggregates.length + 1}`;
+    aggregates.push(`LEFT JOIN (${sub}) ${alias} ON ${alias}.customer_id = c.id`);
+    const test = compare(field, c.operator, `coalesce(${alias}.v, 0)`, c.value, at);
+    return negated ? `coalesce(${test}, false)` : `(${test})`;
   };
 
   const compare = (field: FieldDef, op: Operator, x: string, value: Value | undefined, at: string): string => {
@@ -222,9 +238,35 @@ export function compileSegment(root: unknown, options: CompileOptions, path = 'd
     });
   };
 
-  const where = node(root, path, 1);
+  const where = node(root, path, 1, false);
   const from = ['FROM customers c', ...joins.values(), ...aggregates].join('\n');
   return { from, where: `c.erased_at IS NULL AND ${where}`, params, sensitiveFields: [...sensitive].sort() };
+}
+
+/** Whether an aggregate of 0 passes the comparison (a customer with no rows). */
+function zeroSatisfies(op: Operator, value: Value | undefined): boolean {
+  const v = value as Record<string, unknown> | undefined;
+  const n = typeof v?.number === 'number' ? v.number : NaN;
+  switch (op) {
+    case 'EQ':
+      return n === 0;
+    case 'NEQ':
+      return n !== 0;
+    case 'LT':
+      return 0 < n;
+    case 'LTE':
+      return 0 <= n;
+    case 'GT':
+      return 0 > n;
+    case 'GTE':
+      return 0 >= n;
+    case 'BETWEEN': {
+      const r = v?.range as { from?: unknown; to?: unknown } | undefined;
+      return Number(r?.from) <= 0 && 0 <= Number(r?.to);
+    }
+    default:
+      return true;
+  }
 }
 
 function checkString(raw: unknown, at: string): string {

@@ -23,9 +23,7 @@ function transactionAggregate(key: string, description: string, aggregate: strin
     params: ['category', 'within', 'between'],
     sql: (ctx, c: Condition) => {
       const category = c.params?.category !== undefined ? ` AND t.category = ${ctx.param(c.params.category)}` : '';
-      return ctx.aggregate(
-        `SELECT t.customer_id, ${aggregate} AS v FROM transactions t WHERE ${refunded ? '' : 'NOT '}t.is_refunded${category}${windowFilter(ctx, 't.occurred_at', c.params)} GROUP BY t.customer_id`,
-      );
+      return `SELECT t.customer_id, ${aggregate} AS v FROM transactions t WHERE ${refunded ? '' : 'NOT '}t.is_refunded${category}${windowFilter(ctx, 't.occurred_at', c.params)} GROUP BY t.customer_id`;
     },
   };
 }
@@ -50,9 +48,7 @@ export const activityFields: readonly FieldDef[] = [
     requiredParams: ['eventName'],
     sql: (ctx, c: Condition) => {
       const props = (c.params?.properties ?? []).map((p) => ` AND e.properties ->> ${ctx.param(p.key)} = ${ctx.param(p.value)}`).join('');
-      return ctx.aggregate(
-        `SELECT e.customer_id, count(*) AS v FROM customer_events e WHERE e.name = ${ctx.param(c.params!.eventName)}${windowFilter(ctx, 'e.occurred_at', c.params)}${props} GROUP BY e.customer_id`,
-      );
+      return `SELECT e.customer_id, count(*) AS v FROM customer_events e WHERE e.name = ${ctx.param(c.params!.eventName)}${windowFilter(ctx, 'e.occurred_at', c.params)}${props} GROUP BY e.customer_id`;
     },
   },
 ];

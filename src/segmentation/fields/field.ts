@@ -29,8 +29,6 @@ export interface SqlContext {
   readonly today: string;
   /** Joins `sql` (which must define `alias`) once per query; returns the alias. */
   join(alias: string, sql: string): string;
-  /** Adds a per-customer aggregate `(customer_id, v)` as a joined subquery; returns its value expression. */
-  aggregate(sql: string): string;
 }
 
 /** One field a segment rule may test. Adding a family of fields is adding one file of these. */
@@ -52,7 +50,10 @@ export interface FieldDef {
   operators?: readonly Operator[];
   /** How a LIST is stored: a text[] column (default) or a JSON array (attributes). */
   listRepr?: 'array' | 'jsonb';
-  /** The SQL expression of the field's value for customer `c`. */
+  /**
+   * The SQL expression of the field's value for customer `c`; for an aggregate, a subquery
+   * `SELECT customer_id, <aggregate> AS v ... GROUP BY customer_id` (the compiler joins it).
+   */
   sql(ctx: SqlContext, condition: Condition): string;
 }
 
