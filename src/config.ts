@@ -43,6 +43,8 @@ const schema = z.object({
   SEGMENT_MAX_DEPTH: z.coerce.number().int().min(1).max(50).default(8),
   METRICS_FULL_REFRESH_CRON: z.string().default('30 2 * * *'),
   METRICS_INCREMENTAL_SECONDS: z.coerce.number().int().min(0).default(300),
+  SNAPSHOT_CRON: z.string().default('0 4 * * *'),
+  SNAPSHOT_RETENTION_DAYS: z.coerce.number().int().min(0).default(400),
   LIFECYCLE_NEW_DAYS: z.coerce.number().int().min(1).default(30),
   LIFECYCLE_ACTIVE_DAYS: z.coerce.number().int().min(1).default(90),
   LIFECYCLE_AT_RISK_DAYS: z.coerce.number().int().min(1).default(180),
@@ -82,6 +84,12 @@ export type Config = Readonly<{
     /** Seconds between incremental refreshes of changed customers; 0 turns them off. */
     incrementalSeconds: number;
     lifecycle: { newDays: number; activeDays: number; atRiskDays: number; lapsedDays: number; loyalMinPurchases: number };
+  };
+  snapshots: {
+    /** Cron pattern of the scheduled snapshot of every `scheduled` segmentation (server time zone). */
+    cron: string;
+    /** Snapshots older than this many days are deleted by the scheduled run; 0 keeps them all. */
+    retentionDays: number;
   };
 }>;
 
@@ -141,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         loyalMinPurchases: e.LIFECYCLE_LOYAL_MIN_PURCHASES,
       },
     },
+    snapshots: { cron: e.SNAPSHOT_CRON, retentionDays: e.SNAPSHOT_RETENTION_DAYS },
   });
 }
 

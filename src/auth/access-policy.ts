@@ -27,6 +27,9 @@ export const ACCESS_POLICY: Readonly<Record<string, readonly Role[]>> = {
   'Query.segmentPreview': READERS,
   'Query.segment': READERS,
   'Query.segments': READERS,
+  'Query.segmentation': READERS,
+  'Query.segmentations': READERS,
+  'Query.transitionMatrix': READERS,
 
   'Mutation.upsertCustomers': CUSTOMER_WRITERS,
   'Mutation.recordTransactions': CUSTOMER_WRITERS,
@@ -38,6 +41,10 @@ export const ACCESS_POLICY: Readonly<Record<string, readonly Role[]>> = {
   'Mutation.createSegment': [ADMIN, MARKETER],
   'Mutation.updateSegment': [ADMIN, MARKETER],
   'Mutation.deleteSegment': [ADMIN, MARKETER],
+  'Mutation.createSegmentation': [ADMIN, MARKETER],
+  'Mutation.updateSegmentation': [ADMIN, MARKETER],
+  'Mutation.deleteSegmentation': [ADMIN, MARKETER],
+  'Mutation.snapshotSegmentation': [ADMIN, MARKETER],
   'Mutation.createApiKey': [ADMIN],
   'Mutation.revokeApiKey': [ADMIN],
 };

@@ -9,9 +9,10 @@ import { CustomerConnectionResolver, CustomerResolver, installHotCustomerResolve
 import { IngestionResolver } from './ingestion.resolver.js';
 import { CustomerMetricsResolver, MetricsResolver } from './metrics.resolver.js';
 import { SegmentResolver } from './segment.resolver.js';
+import { SegmentationResolver } from './segmentation.resolver.js';
 
 /** Every resolver class of the API. */
-export const resolvers = [CustomerResolver, CustomerConnectionResolver, IngestionResolver, ConsentResolver, AttributeResolver, ApiKeyResolver, CustomerMetricsResolver, MetricsResolver, SegmentResolver] as const;
+export const resolvers = [CustomerResolver, CustomerConnectionResolver, IngestionResolver, ConsentResolver, AttributeResolver, ApiKeyResolver, CustomerMetricsResolver, MetricsResolver, SegmentResolver, SegmentationResolver] as const;
 
 /**
  * Input types that are "exactly one of" their fields. type-graphql has no option for graphql's

@@ -131,11 +131,13 @@ export class SegmentResolver {
     @Ctx() ctx: Context,
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Arg('builtIn', () => Boolean, { nullable: true, description: 'true: only the segments of built-in segmentations; false: only the others.' })
+    builtIn?: boolean | null,
   ): Promise<SegmentConnection> {
     checkFirst(first, 'first', 200);
     const afterId = after ? decodeCursor(after) : null;
     if (after && !afterId) throw badInput('after', 'INVALID_CURSOR', 'after is not a cursor returned by this API');
-    const rows = await listSegments(ctx.db, afterId, first + 1);
+    const rows = await listSegments(ctx.db, afterId, first + 1, builtIn ?? null);
     const page = rows.slice(0, first);
     return { nodes: page as unknown as Segment[], pageInfo: { hasNextPage: rows.length > first, endCursor: page.length ? encodeCursor(page[page.length - 1].id) : null } };
   }

@@ -88,6 +88,9 @@ export class CustomerMetrics {
   @Field(() => Float, { description: 'Historic value: everything spent so far.' }) clvHistoric: number;
   @Column({ name: 'clv_predicted', type: 'numeric', precision: 14, scale: 2, nullable: true })
   @Field(() => Float, { nullable: true, description: 'Predicted value over the next 12 months (formula in the README).' }) clvPredicted: number | null;
+  @Column({ name: 'value_tier', type: 'smallint', nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Value tier 1–5: quintile of predicted CLV among buyers (5 = top 20%); null for prospects.' })
+  valueTier: number | null;
   @Column({ name: 'lifecycle_stage', type: 'text' })
   @Field(() => LifecycleStageEnum) lifecycleStage: LifecycleStageEnum;
   @Column({ name: 'messages_received_30d', type: 'integer', default: 0 })
@@ -153,5 +156,6 @@ export class MetricCutPoints {
   @Field(() => [Int]) recencyDays: number[];
   @Field(() => [Int]) purchaseCount: number[];
   @Field(() => [Float]) totalSpent: number[];
+  @Field(() => [Float], { description: 'Of predicted 12-month CLV: the value tiers.' }) clvPredicted: number[];
   @Field(() => Int, { description: 'Customers with at least one purchase.' }) buyers: number;
 }

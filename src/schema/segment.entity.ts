@@ -8,6 +8,7 @@ export class SegmentEntity {
   @Column({ type: 'text', default: '' }) description: string;
   @Column({ type: 'text' }) kind: string;
   @Column({ type: 'jsonb', nullable: true }) definition: Record<string, unknown> | null;
+  @Column({ name: 'built_in', type: 'boolean', default: false }) builtIn: boolean;
   @Column({ name: 'uses_sensitive_fields', type: 'text', array: true, default: () => "'{}'" }) usesSensitiveFields: string[];
   @Column({ type: 'integer', nullable: true }) size: number | null;
   @Column({ name: 'last_evaluated_at', type: 'timestamptz', nullable: true }) lastEvaluatedAt: Date | null;

@@ -166,6 +166,7 @@ export class Segment {
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'The rule tree as stored ({ version, root }), for DYNAMIC segments.' })
   definition: Record<string, unknown> | null;
   @Field(() => [String], { description: 'Sensitive fields the rules use (empty when none).' }) usesSensitiveFields: string[];
+  @Field({ description: 'Part of a built-in segmentation (lifecycle, RFM groups, value tiers): read-only.' }) builtIn: boolean;
   @Field(() => Date, { nullable: true, description: 'When `size` was last computed.' }) lastEvaluatedAt: Date | null;
   @Field(() => Int, { nullable: true }) evaluationMs: number | null;
   @Field() createdAt: Date;

@@ -43,11 +43,30 @@ const MAX_PERIOD_DAYS = 36_500;
  * match". Bad input is a BAD_USER_INPUT naming the path of the node.
  */
 export function compileSegment(root: unknown, options: CompileOptions, path = 'definition'): CompiledSegment {
+  const { from, conditions, params, sensitiveFields } = compileSegmentList([{ root, path }], options);
+  return { from, where: `c.erased_at IS NULL AND ${conditions[0]}`, params, sensitiveFields };
+}
+
+/** Several definitions over the same base, sharing joins and parameters: one query tests them all. */
+export interface CompiledSegmentList {
+  /** `FROM customers c` and the joins every condition needs. */
+  from: string;
+  /** One condition on `c` per definition, in order (erased customers are not excluded: the caller's WHERE does). */
+  conditions: string[];
+  params: unknown[];
+  sensitiveFields: string[];
+}
+
+/**
+ * Compiles definitions for one query that tells, per customer, which of them match (a segmentation's
+ * `CASE WHEN s1 THEN 1 WHEN s2 THEN 2 ... END`). Each is checked and compiled as compileSegment would.
+ */
+export function compileSegmentList(roots: readonly { root: unknown; path: string }[], options: CompileOptions): CompiledSegmentList {
   const params: unknown[] = [];
   const joins = new Map<string, string>();
   const aggregates: string[] = [];
   const sensitive = new Set<string>();
-  let conditions = 0;
+  let conditionCount = 0;
   const maxConditions = options.maxConditions ?? 200;
   const param = (value: unknown) => {
     params.push(value);
@@ -96,7 +115,7 @@ export function compileSegment(root: unknown, options: CompileOptions, path = 'd
       case 'not':
         return `(NOT ${node(v, `${at}.not`, depth + 1, !negated)})`;
       case 'condition':
-        if (++conditions > maxConditions) throw badInput(`${at}.condition`, 'TOO_MANY_CONDITIONS', `at most ${maxConditions} conditions in a segment`);
+        if (++conditionCount > maxConditions) throw badInput(`${at}.condition`, 'TOO_MANY_CONDITIONS', `at most ${maxConditions} conditions in a segment`);
         return condition(v, `${at}.condition`, negated);
       case 'segment': {
         if (typeof v !== 'string' || !/^\d{1,18}$/.test(v)) throw badInput(`${at}.segment`, 'INVALID_ID', 'segment must be a segment id');
@@ -238,9 +257,12 @@ export function compileSegment(root: unknown, options: CompileOptions, path = 'd
     });
   };
 
-  const where = node(root, path, 1, false);
+  const conditions = roots.map(({ root, path }) => {
+    conditionCount = 0;
+    return node(root, path, 1, false);
+  });
   const from = ['FROM customers c', ...joins.values(), ...aggregates].join('\n');
-  return { from, where: `c.erased_at IS NULL AND ${where}`, params, sensitiveFields: [...sensitive].sort() };
+  return { from, conditions, params, sensitiveFields: [...sensitive].sort() };
 }
 
 /** Whether an aggregate of 0 passes the comparison (a customer with no rows). */

@@ -7,6 +7,7 @@ import { DEFAULT_LIFECYCLE, type LifecycleThresholds } from './rfm.js';
 const Q = loadSqlQueries(import.meta.url, 'sql/metrics.sql', [
   'aggregate_all',
   'aggregate_scope',
+  'agg_derived',
   'cut_points',
   'scored_columns',
   'scores_lateral',
@@ -20,9 +21,12 @@ const Q = loadSqlQueries(import.meta.url, 'sql/metrics.sql', [
   'upsert_scope',
 ] as const);
 
-const compose = (sql: string) => sql.replace('{{scored_columns}}', Q.scored_columns).replace('{{scores_lateral}}', Q.scores_lateral);
+const compose = (sql: string) =>
+  sql.replace('{{scored_columns}}', Q.scored_columns).replace('{{scores_lateral}}', Q.scores_lateral).replace('{{agg_derived}}', Q.agg_derived);
 const FILL_NEXT = compose(Q.fill_next);
 const UPSERT_SCOPE = compose(Q.upsert_scope);
+const AGGREGATE_ALL = compose(Q.aggregate_all);
+const AGGREGATE_SCOPE = compose(Q.aggregate_scope);
 
 /** Arbitrary constant naming the metrics refresh among advisory locks: one refresh at a time. */
 const REFRESH_LOCK = 7_248_110_002;
@@ -40,6 +44,8 @@ export interface CutPoints {
   recencyDays: number[];
   purchaseCount: number[];
   totalSpent: number[];
+  /** Of predicted CLV: the value tiers. */
+  clvPredicted: number[];
   buyers: number;
 }
 
@@ -63,11 +69,11 @@ function thresholdParams(t: LifecycleThresholds, now: Date) {
 }
 
 function cutParams(c: CutPoints) {
-  return { r_cuts: c.recencyDays, f_cuts: c.purchaseCount, m_cuts: c.totalSpent, buyers: c.buyers };
+  return { r_cuts: c.recencyDays, f_cuts: c.purchaseCount, m_cuts: c.totalSpent, v_cuts: c.clvPredicted, buyers: c.buyers };
 }
 
 /** With no buyer at all, every customer is a prospect and cut-points are never compared. */
-const NO_BUYERS: CutPoints = { recencyDays: [0, 0, 0, 0], purchaseCount: [0, 0, 0, 0], totalSpent: [0, 0, 0, 0], buyers: 0 };
+const NO_BUYERS: CutPoints = { recencyDays: [0, 0, 0, 0], purchaseCount: [0, 0, 0, 0], totalSpent: [0, 0, 0, 0], clvPredicted: [0, 0, 0, 0], buyers: 0 };
 
 async function prepare(client: pg.ClientBase): Promise<void> {
   await client.query('SELECT pg_advisory_xact_lock($1)', [REFRESH_LOCK]);
@@ -84,11 +90,18 @@ export async function refreshAllMetrics(options: { db: Db; now: Date; thresholds
   return withTransaction(db, async (client) => {
     await prepare(client);
     const started = (await client.query<{ at: Date }>('SELECT clock_timestamp() AS at')).rows[0].at;
-    await client.query(bindNamed(Q.aggregate_all, { now }));
-    const c = (await client.query<{ recency_days: string[] | null; purchase_count: string[] | null; total_spent: string[] | null; buyers: number }>(bindNamed(Q.cut_points, { now }))).rows[0];
+    await client.query(bindNamed(AGGREGATE_ALL, { now }));
+    type Cuts = string[] | null;
+    const c = (await client.query<{ recency_days: Cuts; purchase_count: Cuts; total_spent: Cuts; clv_predicted: Cuts; buyers: number }>(Q.cut_points)).rows[0];
     const cuts: CutPoints =
       c.buyers > 0
-        ? { recencyDays: c.recency_days!.map(Number), purchaseCount: c.purchase_count!.map(Number), totalSpent: c.total_spent!.map(Number), buyers: c.buyers }
+        ? {
+            recencyDays: c.recency_days!.map(Number),
+            purchaseCount: c.purchase_count!.map(Number),
+            totalSpent: c.total_spent!.map(Number),
+            clvPredicted: c.clv_predicted!.map(Number),
+            buyers: c.buyers,
+          }
         : NO_BUYERS;
     await client.query('DROP TABLE IF EXISTS customer_metrics_next');
     await client.query(Q.create_next);
@@ -101,14 +114,15 @@ export async function refreshAllMetrics(options: { db: Db; now: Date; thresholds
   });
 }
 
-/** The cut-points of the last full refresh, or null when there has been none. */
+/** The cut-points of the last full refresh, or null when there has been none (or it predates one of them). */
 export async function loadCutPoints(client: pg.ClientBase | pg.Pool): Promise<CutPoints | null> {
   const { rows } = await client.query<{ metric: string; cut_points: number[]; buyers: number }>(Q.load_cut_points);
   const by = new Map(rows.map((r) => [r.metric, r]));
   const r = by.get('recency_days');
   const f = by.get('purchase_count');
   const m = by.get('total_spent');
-  return r && f && m ? { recencyDays: r.cut_points, purchaseCount: f.cut_points, totalSpent: m.cut_points, buyers: r.buyers } : null;
+  const v = by.get('clv_predicted');
+  return r && f && m && v ? { recencyDays: r.cut_points, purchaseCount: f.cut_points, totalSpent: m.cut_points, clvPredicted: v.cut_points, buyers: r.buyers } : null;
 }
 
 /**
@@ -125,7 +139,7 @@ export async function refreshChangedMetrics(options: { db: Db; now: Date; thresh
     await prepare(client);
     const taken = await client.query(Q.take_dirty);
     if (!taken.rowCount) return { kind: 'INCREMENTAL', customers: 0, cutPoints: cuts };
-    await client.query(bindNamed(Q.aggregate_scope, { now }));
+    await client.query(bindNamed(AGGREGATE_SCOPE, { now }));
     const upserted = await client.query(bindNamed(UPSERT_SCOPE, { now, ...cutParams(cuts), ...thresholdParams(thresholds, now) }));
     return { kind: 'INCREMENTAL', customers: upserted.rowCount ?? 0, cutPoints: cuts };
   });

@@ -16,6 +16,7 @@ const Q = loadSqlQueries(import.meta.url, 'sql/segments.sql', [
   'insert',
   'update',
   'referenced_by',
+  'used_by_segmentations',
   'delete',
   'clear_members',
   'add_members',
@@ -33,6 +34,8 @@ export interface SegmentRow {
   kind: SegmentKind;
   definition: { version: number; root: SegmentNode } | null;
   usesSensitiveFields: string[];
+  /** Part of a built-in segmentation: read-only. */
+  builtIn: boolean;
   size: number | null;
   lastEvaluatedAt: Date | null;
   evaluationMs: number | null;
@@ -50,20 +53,20 @@ export interface SegmentLimits {
  */
 export async function compileDefinition(options: { db: Db; root: unknown; now: Date; limits: SegmentLimits; selfId?: string | null; path?: string }): Promise<CompiledSegment> {
   const { db } = options;
-  const [catalogue, refs] = await Promise.all([loadAttributeCatalogue(db), db.pool.query<{ id: string; kind: SegmentKind; definition: SegmentRow['definition'] }>(Q.references)]);
-  const byId = new Map(refs.rows.map((r) => [r.id, r]));
-  const resolveSegment = (id: string): SegmentReference => {
-    const s = byId.get(id);
-    if (!s) return null;
-    return s.kind === 'DYNAMIC' ? { kind: 'RULES', root: s.definition!.root } : { kind: 'LIST' };
-  };
+  const [catalogue, refs] = await Promise.all([loadAttributeCatalogue(db), loadSegmentReferences(db)]);
   return compileSegment(options.root, {
     registry: buildFieldRegistry(catalogue),
     now: options.now,
-    resolveSegment,
+    resolveSegment: (id) => refs.get(id) ?? null,
     maxDepth: options.limits.maxDepth,
     selfId: options.selfId ?? null,
   }, options.path);
+}
+
+/** What every saved segment compiles to when another definition refers to it. */
+export async function loadSegmentReferences(db: Db): Promise<Map<string, NonNullable<SegmentReference>>> {
+  const { rows } = await db.pool.query<{ id: string; kind: SegmentKind; definition: SegmentRow['definition'] }>(Q.references);
+  return new Map(rows.map((s) => [s.id, s.kind === 'DYNAMIC' ? { kind: 'RULES', root: s.definition!.root } : { kind: 'LIST' }]));
 }
 
 function checkName(name: string | null | undefined, field: string): string {
@@ -141,6 +144,7 @@ export async function updateSegment(options: {
   const { db, id, now } = options;
   const [current] = await getSegments(db, [id]);
   if (!current) throw notFound('id', `no segment ${id}`);
+  if (current.builtIn) throw conflict('id', 'BUILT_IN', `segment ${id} belongs to a built-in segmentation and cannot change`);
   if (options.definition != null && current.kind !== 'DYNAMIC') throw conflict('input.definition', 'NOT_DYNAMIC', `segment ${id} is ${current.kind}: it has members, not rules`);
   if (options.members != null && current.kind !== 'STATIC') throw conflict('input.members', 'NOT_STATIC', `segment ${id} is ${current.kind}: its members come from its rules`);
   const name = options.name != null ? checkName(options.name, 'input.name') : current.name;
@@ -167,11 +171,16 @@ export async function updateSegment(options: {
   }
 }
 
-/** Deletes a segment no other segment's rules use (those are named in the CONFLICT). */
+/** Deletes a segment that no other segment's rules and no segmentation use (those are named in the CONFLICT). */
 export async function deleteSegment(options: { db: Db; id: string }): Promise<void> {
   const { db, id } = options;
-  const users = await db.pool.query<{ id: string; name: string }>(bindNamed(Q.referenced_by, { id }));
-  if (users.rowCount) throw conflict('id', 'SEGMENT_IN_USE', `segment ${id} is used by ${users.rows.map((r) => `"${r.name}" (${r.id})`).join(', ')}`);
+  const [users, inSegmentations] = await Promise.all([
+    db.pool.query<{ id: string; name: string }>(bindNamed(Q.referenced_by, { id })),
+    db.pool.query<{ id: string; name: string }>(bindNamed(Q.used_by_segmentations, { id })),
+  ]);
+  const names = (rows: { id: string; name: string }[], what: string) => rows.map((r) => `${what} "${r.name}" (${r.id})`);
+  const using = [...names(users.rows, 'segment'), ...names(inSegmentations.rows, 'segmentation')];
+  if (using.length) throw conflict('id', 'SEGMENT_IN_USE', `segment ${id} is used by ${using.join(', ')}`);
   const { rowCount } = await db.pool.query(bindNamed(Q.delete, { id }));
   if (!rowCount) throw notFound('id', `no segment ${id}`);
 }
@@ -181,8 +190,8 @@ export async function getSegments(db: Db, ids: readonly string[]): Promise<Segme
   return rows;
 }
 
-export async function listSegments(db: Db, after: string | null, limit: number): Promise<SegmentRow[]> {
-  const { rows } = await db.pool.query<SegmentRow>(bindNamed(withColumns(Q.page), { after: after ?? '0', limit }));
+export async function listSegments(db: Db, after: string | null, limit: number, builtIn: boolean | null = null): Promise<SegmentRow[]> {
+  const { rows } = await db.pool.query<SegmentRow>(bindNamed(withColumns(Q.page), { after: after ?? '0', limit, built_in: builtIn }));
   return rows;
 }
 

@@ -4,6 +4,7 @@ import type { AnalyzableTable } from '../db/statistics.js';
 
 export const MAINTENANCE_QUEUE = 'maintenance';
 export const METRICS_QUEUE = 'metrics';
+export const SEGMENTATION_QUEUE = 'segmentation';
 
 /** Job names of the maintenance queue and their payloads (ids and names only, never entities). */
 export interface MaintenanceJobs {
@@ -15,10 +16,17 @@ export interface MetricsJobs {
   refresh: { runId?: string; kind?: 'FULL' | 'INCREMENTAL' };
 }
 
+/** Jobs of the segmentation queue: a recorded snapshot (by id), or the scheduled snapshot of every scheduled segmentation. */
+export interface SegmentationJobs {
+  snapshot: { snapshotId: string };
+  'scheduled-snapshots': Record<string, never>;
+}
+
 /** Producers for every queue, created once per process. */
 export interface Queues {
   maintenance: Queue;
   metrics: Queue;
+  segmentation: Queue;
   close(): Promise<void>;
 }
 
@@ -35,11 +43,17 @@ export function createQueues(redis: Redis, prefix: string): Queues {
     prefix,
     defaultJobOptions: { removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 30_000 } },
   });
+  const segmentation = new Queue(SEGMENTATION_QUEUE, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 30_000 } },
+  });
   return {
     maintenance,
     metrics,
+    segmentation,
     async close() {
-      await Promise.all([maintenance.close(), metrics.close()]);
+      await Promise.all([maintenance.close(), metrics.close(), segmentation.close()]);
     },
   };
 }
@@ -71,4 +85,16 @@ export async function installMetricsSchedules(queues: Queues, options: { fullRef
   if (options.incrementalSeconds > 0)
     await queues.metrics.upsertJobScheduler('metrics-incremental', { every: options.incrementalSeconds * 1000 }, { name: 'refresh', data: { kind: 'INCREMENTAL' } });
   else await queues.metrics.removeJobScheduler('metrics-incremental');
+}
+
+/** Asks a worker to take a recorded segmentation snapshot. */
+export async function scheduleSnapshot(queues: Queues, snapshotId: string): Promise<void> {
+  const data: SegmentationJobs['snapshot'] = { snapshotId };
+  await queues.segmentation.add('snapshot', data, { jobId: `snapshot-${snapshotId}` });
+}
+
+/** Installs the scheduled snapshot of every `scheduled` segmentation (idempotent upsert). */
+export async function installSnapshotSchedule(queues: Queues, options: { cron: string }): Promise<void> {
+  const data: SegmentationJobs['scheduled-snapshots'] = {};
+  await queues.segmentation.upsertJobScheduler('scheduled-snapshots', { pattern: options.cron }, { name: 'scheduled-snapshots', data });
 }

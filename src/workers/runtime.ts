@@ -5,6 +5,7 @@ import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { maintenanceQueue } from './maintenance.worker.js';
 import { metricsQueue } from './metrics.worker.js';
+import { segmentationQueue } from './segmentation.worker.js';
 
 /** What a queue's processor may use. Jobs carry ids; processors re-read state from the database. */
 export interface WorkerDeps {
@@ -22,7 +23,7 @@ export interface QueueDefinition {
 
 /** Every queue the worker process serves; delivery, metrics and snapshots register here. */
 export function allQueues(): QueueDefinition[] {
-  return [maintenanceQueue, metricsQueue];
+  return [maintenanceQueue, metricsQueue, segmentationQueue];
 }
 
 export interface RunningWorkers {

@@ -133,7 +133,7 @@ describe('saved segments', () => {
     expect(inUse.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'SEGMENT_IN_USE' });
     const dup = await app.gql(`mutation($d: SegmentNodeInput!) { createSegment(input: { name: "France", definition: $d }) { segment { id } } }`, { d: FR });
     expect(dup.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'NAME_TAKEN' });
-    const page = await app.gql(`{ segments(first: 10) { nodes { name } } }`, {}, Role.ANALYST);
+    const page = await app.gql(`{ segments(first: 10, builtIn: false) { nodes { name } } }`, {}, Role.ANALYST);
     expect(page.data!.segments.nodes.map((s: { name: string }) => s.name)).toEqual(['France', 'VIP list', 'French VIPs']);
     const denied = await app.gql(`mutation { deleteSegment(id: "1") }`, {}, Role.ANALYST);
     expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');

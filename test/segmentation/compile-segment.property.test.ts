@@ -116,6 +116,7 @@ async function insertBase(): Promise<void> {
         rfm_group: maybe(() => pick(['CHAMPIONS', 'AT_RISK', 'LOST'])),
         clv_historic: pick([0, 100]),
         clv_predicted: maybe(() => pick([0, 12.34, 99])),
+        value_tier: maybe(() => pick([1, 3, 5])),
         lifecycle_stage: pick(['PROSPECT', 'ACTIVE', 'LOYAL', 'LOST']),
         messages_received_30d: pick([0, 1, 3]),
         messages_opened_30d: pick([0, 1]),

@@ -60,7 +60,7 @@ function expectedFor(ids: string[], all: Tx[], cuts: CutPoints | null) {
     else if (age < 180 * DAY) a.sPrev = Math.round((a.sPrev + t.amount) * 100) / 100;
   }
   const recency = (a: { last: Date | null }) => (a.last ? Math.floor((NOW.getTime() - a.last.getTime()) / DAY) : null);
-  let c = cuts;
+  let c: Omit<CutPoints, 'clvPredicted'> | null = cuts;
   if (!c) {
     const buyers = [...agg.values()].filter((a) => a.count > 0);
     const q = (vals: number[]) => {
@@ -113,9 +113,27 @@ async function actual(ids: string[]) {
         rfmGroup: r.rfm_group,
         lifecycleStage: r.lifecycle_stage,
         clvPredicted: r.clv_predicted === null ? null : Number(r.clv_predicted),
+        valueTier: r.value_tier,
       },
     ]),
   );
+}
+
+/**
+ * Value tiers rest on predicted CLV, which SQL computes in float8 and JS in doubles with another
+ * operation order (a cent apart at most, checked above): they are checked against the CLVs stored by
+ * SQL, so that a value on a cut-point cannot flip between the two.
+ */
+function expectValueTiers(got: Map<string, Record<string, unknown>>, clvCuts: number[]) {
+  for (const [id, have] of got) {
+    const clv = have.clvPredicted as number | null;
+    expect(have.valueTier, id).toBe(clv === null ? null : scoreHigherIsBetter(clv, clvCuts));
+  }
+}
+
+function clvCutPoints(got: Map<string, Record<string, unknown>>): number[] {
+  const clvs = [...got.values()].map((v) => v.clvPredicted).filter((v): v is number => v !== null).sort((a, b) => a - b);
+  return [0.2, 0.4, 0.6, 0.8].map((p) => percentileDisc(clvs, p));
 }
 
 function compare(expected: Map<string, Record<string, unknown>>, got: Map<string, Record<string, unknown>>) {
@@ -123,7 +141,7 @@ function compare(expected: Map<string, Record<string, unknown>>, got: Map<string
   for (const [id, want] of expected) {
     const have = got.get(id)!;
     const { clvPredicted: wantClv, ...wantRest } = want;
-    const { clvPredicted: haveClv, ...haveRest } = have;
+    const { clvPredicted: haveClv, valueTier: _tier, ...haveRest } = have;
     expect(haveRest, id).toEqual(wantRest);
     if (wantClv === null) expect(haveClv, id).toBeNull();
     else expect(Math.abs((haveClv as number) - (wantClv as number)), `${id} clv ${haveClv} vs ${wantClv}`).toBeLessThanOrEqual(0.011);
@@ -170,8 +188,12 @@ describe('full refresh', () => {
     const outcome = await refreshAllMetrics({ db, now: NOW });
     expect(outcome.customers).toBe(customers.length);
     const { expected, cuts } = expectedFor(customers, txs, null);
-    expect(outcome.cutPoints).toEqual(cuts);
-    compare(expected, await actual(customers));
+    const got = await actual(customers);
+    expect(outcome.cutPoints).toEqual({ ...cuts, clvPredicted: clvCutPoints(got) });
+    compare(expected, got);
+    expectValueTiers(got, outcome.cutPoints!.clvPredicted);
+    const tiers = [...got.values()].map((v) => v.valueTier);
+    for (const t of [1, 2, 3, 4, 5]) expect(tiers, `tier ${t}`).toContain(t);
     // The fixture exercises ties and every lifecycle stage worth having.
     const stages = new Set([...expected.values()].map((e) => e.lifecycleStage));
     for (const s of ['PROSPECT', 'NEW', 'ACTIVE', 'AT_RISK', 'LAPSED', 'LOST']) expect(stages, s).toContain(s);
@@ -186,7 +208,7 @@ describe('full refresh', () => {
   test('a second full refresh swaps again cleanly and stores the cut-points', async () => {
     await refreshAllMetrics({ db, now: NOW });
     const stored = await loadCutPoints(db.pool);
-    expect(stored).toEqual(expectedFor(customers, txs, null).cuts);
+    expect(stored).toEqual({ ...expectedFor(customers, txs, null).cuts, clvPredicted: clvCutPoints(await actual(customers)) });
     const { rows } = await db.pool.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'customer_metrics' ORDER BY 1`);
     expect(rows.map((r) => r.indexname)).toEqual(['customer_metrics_pkey']);
   });
@@ -207,7 +229,9 @@ describe('incremental refresh', () => {
     const outcome = await refreshChangedMetrics({ db, now: NOW });
     expect(outcome).toMatchObject({ kind: 'INCREMENTAL', customers: 3 });
     const changed = ['m-0', 'm-1', 'm-new'];
-    compare(expectedFor(changed, txs, cuts).expected, await actual(changed));
+    const got = await actual(changed);
+    compare(expectedFor(changed, txs, cuts).expected, got);
+    expectValueTiers(got, cuts.clvPredicted);
     const after = await actual(customers);
     for (const id of customers.filter((c) => !changed.includes(c))) expect(after.get(id), id).toEqual(before.get(id));
     // Nothing left to do.

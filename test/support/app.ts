@@ -62,6 +62,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       await workers?.close();
       await services.queues.maintenance.obliterate({ force: true }).catch(() => undefined);
       await services.queues.metrics.obliterate({ force: true }).catch(() => undefined);
+      await services.queues.segmentation.obliterate({ force: true }).catch(() => undefined);
       workerRedis?.disconnect();
       await http.close();
       await services.queues.close();

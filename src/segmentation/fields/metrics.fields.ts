@@ -24,6 +24,7 @@ export const metricsFields: readonly FieldDef[] = [
   metric('rfm_group', 'ENUM', 'Named RFM group.', { values: Object.values(RfmGroupEnum) }),
   metric('clv_historic', 'NUMBER', 'Historic value (everything spent).'),
   metric('clv_predicted', 'NUMBER', 'Predicted value over the next 12 months.'),
+  metric('value_tier', 'NUMBER', 'Value tier 1–5: quintile of predicted CLV among buyers (5 = top 20%).'),
   metric('lifecycle_stage', 'ENUM', 'Lifecycle stage.', { values: Object.values(LifecycleStageEnum) }),
   metric('messages_received_30d', 'NUMBER', 'Messages received in the last 30 days.'),
   metric('messages_opened_30d', 'NUMBER', 'Messages opened in the last 30 days.'),

@@ -11,31 +11,40 @@
 -- Parameters are named (:now, :r_cuts, ...) and numbered by bindNamed.
 
 -- name: aggregate_all
--- Purchases of every customer up to :now, with the day counts the scores need (computed once per
--- buyer here, in float8: numeric arithmetic, which extract() returns, made the scoring 20x slower). Refunded purchases are counted apart and excluded from
--- spend and frequency. Windows: last 90 days = (now - 90 d, now], the 90 days before = (now - 180 d, now - 90 d].
+-- Purchases of every customer up to :now (see agg_columns), one parallel hash aggregate.
 CREATE TEMP TABLE metrics_agg ON COMMIT DROP AS
-SELECT g.*,
-       floor(extract(epoch FROM (:now::timestamptz - g.last_purchase_at))::float8 / 86400)::int AS recency_days,
-       greatest(extract(epoch FROM (:now::timestamptz - g.first_purchase_at))::float8 / 86400, 30) AS tenure_days
-FROM (
-SELECT t.customer_id,
-       count(*) FILTER (WHERE NOT t.is_refunded)::int AS purchase_count,
-       count(*) FILTER (WHERE t.is_refunded)::int AS refunded_count,
-       coalesce(sum(t.amount) FILTER (WHERE NOT t.is_refunded), 0) AS total_spent,
-       min(t.occurred_at) FILTER (WHERE NOT t.is_refunded) AS first_purchase_at,
-       max(t.occurred_at) FILTER (WHERE NOT t.is_refunded) AS last_purchase_at,
-       coalesce(sum(t.amount) FILTER (WHERE NOT t.is_refunded AND t.occurred_at > :now::timestamptz - interval '90 days'), 0) AS spend_last_90d,
-       coalesce(sum(t.amount) FILTER (WHERE NOT t.is_refunded AND t.occurred_at > :now::timestamptz - interval '180 days'
-                                         AND t.occurred_at <= :now::timestamptz - interval '90 days'), 0) AS spend_prev_90d
+{{agg_derived}}
 FROM transactions t
 WHERE t.occurred_at <= :now::timestamptz
 GROUP BY t.customer_id
-) g
+) g) d
 
 -- name: aggregate_scope
 -- The same for the customers of metrics_scope only (transactions_customer_time_idx per customer).
 CREATE TEMP TABLE metrics_agg ON COMMIT DROP AS
+{{agg_derived}}
+FROM metrics_scope s
+JOIN transactions t ON t.customer_id = s.customer_id
+WHERE t.occurred_at <= :now::timestamptz
+GROUP BY t.customer_id
+) g) d
+
+-- name: agg_derived
+-- A customer's purchases and the values derived from them once per buyer (in float8: numeric
+-- arithmetic, which extract() returns, made the scoring 20x slower). Refunded purchases are counted
+-- apart and excluded from spend and frequency. Windows: last 90 days = (now - 90 d, now], the 90
+-- days before = (now - 180 d, now - 90 d]. Predicted CLV is rfm.ts predictedClv: aov * yearly rate *
+-- exp(-recency / expected gap), rate = purchases * 365 / tenure. The query continues with the FROM
+-- of the caller and closes the two derived tables.
+SELECT d.*,
+       CASE WHEN d.purchase_count > 0 THEN
+         round((
+           (d.total_spent::float8 / d.purchase_count)
+           * (d.purchase_count * 365.0::float8 / d.tenure_days)
+           * exp(-d.recency_days / greatest(d.tenure_days / d.purchase_count, 30.0::float8))
+         )::numeric, 2)
+       END AS clv_predicted
+FROM (
 SELECT g.*,
        floor(extract(epoch FROM (:now::timestamptz - g.last_purchase_at))::float8 / 86400)::int AS recency_days,
        greatest(extract(epoch FROM (:now::timestamptz - g.first_purchase_at))::float8 / 86400, 30) AS tenure_days
@@ -49,11 +58,6 @@ SELECT t.customer_id,
        coalesce(sum(t.amount) FILTER (WHERE NOT t.is_refunded AND t.occurred_at > :now::timestamptz - interval '90 days'), 0) AS spend_last_90d,
        coalesce(sum(t.amount) FILTER (WHERE NOT t.is_refunded AND t.occurred_at > :now::timestamptz - interval '180 days'
                                          AND t.occurred_at <= :now::timestamptz - interval '90 days'), 0) AS spend_prev_90d
-FROM metrics_scope s
-JOIN transactions t ON t.customer_id = s.customer_id
-WHERE t.occurred_at <= :now::timestamptz
-GROUP BY t.customer_id
-) g
 
 -- name: cut_points
 -- Quintile cut-points (20/40/60/80th percentiles) over buyers. percentile_disc returns values that
@@ -61,6 +65,7 @@ GROUP BY t.customer_id
 SELECT percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY recency_days) AS recency_days,
        percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY purchase_count) AS purchase_count,
        percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY total_spent) AS total_spent,
+       percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY clv_predicted) AS clv_predicted,
        count(*)::int AS buyers
 FROM metrics_agg
 WHERE purchase_count > 0
@@ -68,7 +73,7 @@ WHERE purchase_count > 0
 -- name: scored_columns
 -- One customer's metrics row from customers c, metrics_agg a (NULL for prospects) and the scores x.
 -- Column order is customer_metrics'. Lifecycle bounds (:new_since, ...) are instants computed once
--- from now and the thresholds. CLV is the heuristic of rfm.ts predictedClv, in float8.
+-- from now and the thresholds.
 c.id,
 coalesce(a.purchase_count, 0),
 coalesce(a.refunded_count, 0),
@@ -98,14 +103,7 @@ CASE
   ELSE 'LOST'
 END,
 coalesce(a.total_spent, 0),
-CASE WHEN a.purchase_count > 0 THEN
-  -- aov * yearly rate * exp(-recency / expected gap); rate = purchases * 365 / tenure
-  round((
-    (a.total_spent::float8 / a.purchase_count)
-    * (a.purchase_count * 365.0::float8 / a.tenure_days)
-    * exp(-a.recency_days / greatest(a.tenure_days / a.purchase_count, 30.0::float8))
-  )::numeric, 2)
-END,
+a.clv_predicted,
 CASE
   WHEN coalesce(a.purchase_count, 0) = 0 THEN 'PROSPECT'
   WHEN a.first_purchase_at >= :new_since THEN 'NEW'
@@ -116,11 +114,13 @@ CASE
   ELSE 'LOST'
 END,
 0, 0, 0, 0, 0, 0, 0, 0, NULL::timestamptz, NULL::timestamptz,
-:now::timestamptz
+:now::timestamptz,
+x.v
 
 -- name: scores_lateral
--- R = 5 - (cut-points below recency), F/M = 1 + (cut-points below the value), FM = round((F + M) / 2);
--- NULL for prospects. Cut-points arrive as int[] (recency, frequency) and numeric[] (spend).
+-- R = 5 - (cut-points below recency), F/M/V = 1 + (cut-points below the value), FM = round((F + M) / 2);
+-- NULL for prospects. V is the value tier (predicted CLV). Cut-points arrive as int[] (recency,
+-- frequency) and numeric[] (spend, CLV).
 CROSS JOIN LATERAL (
   SELECT CASE WHEN a.purchase_count > 0 THEN
            5 - ((a.recency_days > (:r_cuts::int[])[1])::int + (a.recency_days > (:r_cuts::int[])[2])::int
@@ -130,9 +130,12 @@ CROSS JOIN LATERAL (
              + (a.purchase_count > (:f_cuts::int[])[3])::int + (a.purchase_count > (:f_cuts::int[])[4])::int END AS f,
          CASE WHEN a.purchase_count > 0 THEN
            1 + (a.total_spent > (:m_cuts::numeric[])[1])::int + (a.total_spent > (:m_cuts::numeric[])[2])::int
-             + (a.total_spent > (:m_cuts::numeric[])[3])::int + (a.total_spent > (:m_cuts::numeric[])[4])::int END AS m
+             + (a.total_spent > (:m_cuts::numeric[])[3])::int + (a.total_spent > (:m_cuts::numeric[])[4])::int END AS m,
+         CASE WHEN a.purchase_count > 0 THEN
+           1 + (a.clv_predicted > (:v_cuts::numeric[])[1])::int + (a.clv_predicted > (:v_cuts::numeric[])[2])::int
+             + (a.clv_predicted > (:v_cuts::numeric[])[3])::int + (a.clv_predicted > (:v_cuts::numeric[])[4])::int END AS v
 ) s
-CROSS JOIN LATERAL (SELECT s.r, s.f, s.m, round((s.f + s.m) / 2.0)::int AS fm) x
+CROSS JOIN LATERAL (SELECT s.r, s.f, s.m, s.v, round((s.f + s.m) / 2.0)::int AS fm) x
 
 -- name: create_next
 -- The table a full refresh fills; indexes come after the load (one sorted build each).
@@ -160,7 +163,8 @@ ALTER INDEX customer_metrics_next_pkey RENAME TO customer_metrics_pkey
 
 -- name: store_cut_points
 INSERT INTO metric_cut_points (metric, cut_points, buyers, computed_at)
-VALUES ('recency_days', :r_cuts, :buyers, :now), ('purchase_count', :f_cuts, :buyers, :now), ('total_spent', :m_cuts, :buyers, :now)
+VALUES ('recency_days', :r_cuts, :buyers, :now), ('purchase_count', :f_cuts, :buyers, :now), ('total_spent', :m_cuts, :buyers, :now),
+       ('clv_predicted', :v_cuts, :buyers, :now)
 ON CONFLICT (metric) DO UPDATE SET cut_points = EXCLUDED.cut_points, buyers = EXCLUDED.buyers, computed_at = EXCLUDED.computed_at
 
 -- name: load_cut_points
@@ -187,7 +191,7 @@ ON CONFLICT (customer_id) DO UPDATE SET
   spend_last_90d = EXCLUDED.spend_last_90d, spend_prev_90d = EXCLUDED.spend_prev_90d, trend_ratio = EXCLUDED.trend_ratio,
   r_score = EXCLUDED.r_score, f_score = EXCLUDED.f_score, m_score = EXCLUDED.m_score, rfm_group = EXCLUDED.rfm_group,
   clv_historic = EXCLUDED.clv_historic, clv_predicted = EXCLUDED.clv_predicted, lifecycle_stage = EXCLUDED.lifecycle_stage,
-  computed_at = EXCLUDED.computed_at
+  computed_at = EXCLUDED.computed_at, value_tier = EXCLUDED.value_tier
 
 -- name: run_queue
 -- A refresh asked for (through the API or the schedule); its job carries only this id.
@@ -215,7 +219,7 @@ SELECT customer_id AS "customerId", purchase_count AS "purchaseCount", refunded_
        last_purchase_at AS "lastPurchaseAt", recency_days AS "recencyDays", spend_last_90d AS "spendLast90d",
        spend_prev_90d AS "spendPrev90d", trend_ratio AS "trendRatio", r_score AS "rScore", f_score AS "fScore",
        m_score AS "mScore", rfm_group AS "rfmGroup", clv_historic AS "clvHistoric", clv_predicted AS "clvPredicted",
-       lifecycle_stage AS "lifecycleStage", messages_received_30d AS "messagesReceived30d",
+       value_tier AS "valueTier", lifecycle_stage AS "lifecycleStage", messages_received_30d AS "messagesReceived30d",
        messages_received_90d AS "messagesReceived90d", messages_opened_30d AS "messagesOpened30d",
        messages_opened_90d AS "messagesOpened90d", messages_clicked_30d AS "messagesClicked30d",
        messages_clicked_90d AS "messagesClicked90d", messages_converted_30d AS "messagesConverted30d",

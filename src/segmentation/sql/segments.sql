@@ -2,7 +2,7 @@
 -- (compile-segment.ts); these are the plain reads and writes around it.
 
 -- name: columns
-id, name, description, kind, definition, uses_sensitive_fields AS "usesSensitiveFields", size,
+id, name, description, kind, definition, uses_sensitive_fields AS "usesSensitiveFields", built_in AS "builtIn", size,
 last_evaluated_at AS "lastEvaluatedAt", evaluation_ms AS "evaluationMs", created_at AS "createdAt", updated_at AS "updatedAt"
 
 -- name: references
@@ -13,8 +13,10 @@ SELECT id, kind, definition FROM segments
 SELECT {{columns}} FROM segments WHERE id = ANY (:ids::bigint[])
 
 -- name: page
--- Keyset page in id order (segments_pkey).
-SELECT {{columns}} FROM segments WHERE id > :after::bigint ORDER BY id LIMIT :limit
+-- Keyset page in id order (segments_pkey), optionally only built-in or only user-made segments.
+SELECT {{columns}} FROM segments
+WHERE id > :after::bigint AND (:built_in::boolean IS NULL OR built_in = :built_in::boolean)
+ORDER BY id LIMIT :limit
 
 -- name: insert
 INSERT INTO segments (name, description, kind, definition, uses_sensitive_fields, created_at, updated_at)
@@ -31,6 +33,11 @@ RETURNING {{columns}}
 -- Segments whose rules use segment :id (so it cannot be deleted under them).
 SELECT id, name FROM segments
 WHERE kind = 'DYNAMIC' AND jsonb_path_exists(definition, '$.** ? (@.segment == $id)', jsonb_build_object('id', :id::text))
+
+-- name: used_by_segmentations
+-- Segmentations listing segment :id (segmentation_segments_segment_idx).
+SELECT g.id, g.name FROM segmentation_segments ss JOIN segmentations g ON g.id = ss.segmentation_id
+WHERE ss.segment_id = :id ORDER BY g.id
 
 -- name: delete
 DELETE FROM segments WHERE id = :id
