@@ -25,6 +25,7 @@ export const ACCESS_POLICY: Readonly<Record<string, readonly Role[]>> = {
   'Query.metricCutPoints': READERS,
   'Query.segmentFields': READERS,
   'Query.segmentPreview': READERS,
+  'Query.segmentProfile': READERS,
   'Query.segment': READERS,
   'Query.segments': READERS,
   'Query.segmentation': READERS,

@@ -2,11 +2,12 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { maskContactFields } from '../customers/mask.js';
 import { MASKED_CONTACT_ROLES } from '../auth/access-policy.js';
 import { loadCustomers } from '../customers/customer-queries.js';
-import { badInput } from '../errors.js';
+import { badInput, notFound } from '../errors.js';
 import { listCost } from '../http/query-cost.js';
 import { loadAttributeCatalogue } from '../ingestion/attribute-catalogue.js';
 import { operatorsOf } from '../segmentation/fields/field.js';
 import { buildFieldRegistry } from '../segmentation/fields/registry.js';
+import { profileSegment, type Engagement } from '../segmentation/profile.js';
 import type { SegmentNode } from '../segmentation/rules.js';
 import {
   compileDefinition,
@@ -23,6 +24,8 @@ import {
   type SegmentRow,
 } from '../segmentation/segments.js';
 import { CustomerConnection } from '../schema/customer-connection.type.js';
+import { Channel } from '../schema/enums.js';
+import { ProfileDimension, ProfileMetric, SegmentProfile, type EngagementRates } from '../schema/profile.types.js';
 import type { Customer } from '../schema/customer.entity.js';
 import { decodeCursor, encodeCursor } from '../schema/page.type.js';
 import {
@@ -79,6 +82,18 @@ async function customersInOrder(ctx: Context, ids: string[]): Promise<Customer[]
   );
 }
 
+const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
+
+function rates(e: Engagement): EngagementRates {
+  return {
+    received30d: e.received30d,
+    openRate30d: ratio(e.opened30d, e.received30d),
+    clickRate30d: ratio(e.clicked30d, e.received30d),
+    converted90d: e.converted90d,
+    conversionRate90d: ratio(e.converted90d, e.received90d),
+  };
+}
+
 @Resolver(() => Segment)
 export class SegmentResolver {
   @Query(() => [SegmentField], { description: 'Every field a segment rule may use: type, operators, values, sensitivity.' })
@@ -116,6 +131,59 @@ export class SegmentResolver {
       narrow,
       warning: narrow ? `only ${count} customers: below the narrow-segment threshold of ${ctx.config.segments.narrowThreshold}` : null,
       sensitiveFields: compiled.sensitiveFields,
+    };
+  }
+
+  @Query(() => SegmentProfile, {
+    description: 'Characterises a saved segment (or a definition) against the whole base: value metrics with lift, value, distributions, reachability, engagement.',
+  })
+  async segmentProfile(
+    @Ctx() ctx: Context,
+    @Arg('segment', () => ID, { nullable: true }) segment?: string | null,
+    @Arg('definition', () => SegmentNodeInput, { nullable: true }) definition?: SegmentNodeInput | null,
+    @Arg('topN', () => Int, { defaultValue: 10, description: 'Values listed per dimension (1–50), by segment count.' }) topN = 10,
+  ): Promise<SegmentProfile> {
+    if ((segment == null) === (definition == null)) throw badInput('segment', 'ONE_OF', 'give either segment (a saved segment id) or definition');
+    if (!Number.isInteger(topN) || topN < 1 || topN > 50) throw badInput('topN', 'OUT_OF_RANGE', 'topN is 1 to 50');
+    let root: unknown;
+    if (segment != null) {
+      if (!/^\d{1,18}$/.test(segment)) throw badInput('segment', 'INVALID_ID', 'segment must be a segment id');
+      const [s] = await getSegments(ctx.db, [segment]);
+      if (!s) throw notFound('segment', `no segment ${segment}`);
+      root = { segment };
+    } else root = toDefinition(definition);
+    const p = await profileSegment({ db: ctx.db, root, now: ctx.now, limits: limitsOf(ctx), topN, path: segment != null ? 'segment' : 'definition' });
+    const share = (n: number, of: number) => (of ? n / of : 0);
+    return {
+      size: p.size,
+      baseSize: p.baseSize,
+      share: share(p.size, p.baseSize),
+      metrics: p.metrics.map((m) => ({ metric: m.metric as ProfileMetric, mean: m.mean, median: m.median, baseMean: m.baseMean, baseMedian: m.baseMedian, lift: ratio(m.mean, m.baseMean) })),
+      value: {
+        totalRevenue: p.revenue,
+        revenueShare: share(p.revenue, p.baseRevenue),
+        revenueLast90d: p.revenueLast90d,
+        meanClv: p.metrics.find((m) => m.metric === 'clv_predicted')!.mean,
+        totalPredictedClv: p.predictedClv,
+      },
+      distributions: p.distributions.map((d) => ({
+        dimension: d.dimension as ProfileDimension,
+        buckets: d.buckets.map((b) => ({
+          value: b.value,
+          count: b.count,
+          share: share(b.count, p.size),
+          baseCount: b.baseCount,
+          baseShare: share(b.baseCount, p.baseSize),
+          lift: ratio(share(b.count, p.size), share(b.baseCount, p.baseSize)),
+        })),
+        restCount: d.restCount,
+        restBaseCount: d.restBaseCount,
+      })),
+      reachability: p.reach.map((r) => ({ channel: r.channel as Channel, count: r.count, share: share(r.count, p.size), baseShare: share(r.baseCount, p.baseSize) })),
+      engagement: rates(p.engagement),
+      baseEngagement: rates(p.baseEngagement),
+      sensitiveFields: p.sensitiveFields,
+      evaluationMs: p.evaluationMs,
     };
   }
 

@@ -50,14 +50,30 @@ async function segmentsById(ctx: Context, ids: string[]): Promise<Map<string, Se
   return new Map(rows.map((r) => [r.id, r as unknown as Segment]));
 }
 
-/** Per-segment shares from a legend and its counts (index 0 = everyone else, listed last). */
-function shares(legend: SnapshotLegendEntry[], counts: number[], otherLabel: string, segments: Map<string, Segment>): SegmentShare[] {
+/**
+ * Per-segment shares from a legend and its counts (index 0 = everyone else, listed last), with the
+ * value of each segment when it was evaluated live.
+ */
+function shares(
+  legend: SnapshotLegendEntry[],
+  counts: number[],
+  otherLabel: string,
+  segments: Map<string, Segment>,
+  value?: { revenue: number[]; meanClv: (number | null)[] },
+): SegmentShare[] {
   const total = counts.reduce((a, b) => a + b, 0);
-  const share = (n: number) => (total ? n / total : 0);
-  return [
-    ...legend.map((e) => ({ segment: segments.get(e.segmentId) ?? null, label: e.name, position: e.code, count: counts[e.code] ?? 0, share: share(counts[e.code] ?? 0) })),
-    { segment: null, label: otherLabel, position: null, count: counts[0] ?? 0, share: share(counts[0] ?? 0) },
-  ];
+  const revenue = value ? value.revenue.reduce((a, b) => a + b, 0) : 0;
+  const entry = (code: number, label: string, segment: Segment | null, position: number | null): SegmentShare => ({
+    segment,
+    label,
+    position,
+    count: counts[code] ?? 0,
+    share: total ? (counts[code] ?? 0) / total : 0,
+    revenue: value ? value.revenue[code] : null,
+    revenueShare: value ? (revenue ? value.revenue[code] / revenue : 0) : null,
+    meanClv: value ? value.meanClv[code] : null,
+  });
+  return [...legend.map((e) => entry(e.code, e.name, segments.get(e.segmentId) ?? null, e.code)), entry(0, otherLabel, null, null)];
 }
 
 async function requireSegmentation(ctx: Context, id: string, field = 'id'): Promise<SegmentationRow> {
@@ -99,9 +115,9 @@ export class SegmentationResolver {
 
   @FieldResolver(() => SegmentationDistribution, { description: 'Evaluates the segmentation now: customers per segment (first match wins) and everyone else.' })
   async distribution(@Root() s: SegmentationRow, @Ctx() ctx: Context): Promise<SegmentationDistribution> {
-    const { legend, counts, ms } = await evaluateSegmentation({ db: ctx.db, segmentationId: s.id, now: ctx.now, limits: limitsOf(ctx) });
-    const segments = await segmentsById(ctx, legend.map((e) => e.segmentId));
-    return { total: counts.reduce((a, b) => a + b, 0), segments: shares(legend, counts, s.otherLabel, segments), evaluatedAt: ctx.now, evaluationMs: ms };
+    const e = await evaluateSegmentation({ db: ctx.db, segmentationId: s.id, now: ctx.now, limits: limitsOf(ctx) });
+    const segments = await segmentsById(ctx, e.legend.map((l) => l.segmentId));
+    return { total: e.counts.reduce((a, b) => a + b, 0), segments: shares(e.legend, e.counts, s.otherLabel, segments, e), evaluatedAt: ctx.now, evaluationMs: e.ms };
   }
 
   @FieldResolver(() => SegmentationSnapshotConnection, { description: 'Snapshots, newest first.', complexity: listCost(20) })

@@ -44,6 +44,9 @@ export class SegmentShare {
   @Field(() => Int, { nullable: true, description: 'Position in the segmentation (1 = tested first); null for everyone else.' }) position: number | null;
   @Field(() => Int) count: number;
   @Field(() => Float, { description: 'count / customers in the base.' }) share: number;
+  @Field(() => Float, { nullable: true, description: 'What its customers spent (refunds excluded); live distributions only.' }) revenue: number | null;
+  @Field(() => Float, { nullable: true, description: 'revenue / the base revenue; live distributions only.' }) revenueShare: number | null;
+  @Field(() => Float, { nullable: true, description: 'Mean predicted 12-month CLV of its buyers; live distributions only.' }) meanClv: number | null;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'How the base splits across a segmentation right now.' })

@@ -53,6 +53,8 @@ export interface CompiledSegmentList {
   from: string;
   /** One condition on `c` per definition, in order (erased customers are not excluded: the caller's WHERE does). */
   conditions: string[];
+  /** The SQL value of each field asked for in `valueFields`, in order. */
+  values: string[];
   params: unknown[];
   sensitiveFields: string[];
 }
@@ -61,7 +63,11 @@ export interface CompiledSegmentList {
  * Compiles definitions for one query that tells, per customer, which of them match (a segmentation's
  * `CASE WHEN s1 THEN 1 WHEN s2 THEN 2 ... END`). Each is checked and compiled as compileSegment would.
  */
-export function compileSegmentList(roots: readonly { root: unknown; path: string }[], options: CompileOptions): CompiledSegmentList {
+export function compileSegmentList(
+  roots: readonly { root: unknown; path: string }[],
+  options: CompileOptions,
+  valueFields: readonly { field: unknown; path: string; types: readonly FieldDef['type'][] }[] = [],
+): CompiledSegmentList {
   const params: unknown[] = [];
   const joins = new Map<string, string>();
   const aggregates: string[] = [];
@@ -261,8 +267,16 @@ export function compileSegmentList(roots: readonly { root: unknown; path: string
     conditionCount = 0;
     return node(root, path, 1, false);
   });
+  // Per-customer values (clustering features): plain fields only, aggregates need a condition's filters.
+  const values = valueFields.map(({ field: key, path, types }) => {
+    const field = typeof key === 'string' ? options.registry.get(key) : undefined;
+    if (!field) throw badInput(path, 'UNKNOWN_FIELD', `unknown field "${String(key)}": see segmentFields`);
+    if (field.aggregate || !types.includes(field.type)) throw badInput(path, 'INVALID_FIELD_TYPE', `${field.key} is not a per-customer ${types.join(' or ')} field`);
+    if (field.sensitive) sensitive.add(field.key);
+    return field.sql(ctx, { field: field.key, operator: 'IS_SET' });
+  });
   const from = ['FROM customers c', ...joins.values(), ...aggregates].join('\n');
-  return { from, conditions, params, sensitiveFields: [...sensitive].sort() };
+  return { from, conditions, values, params, sensitiveFields: [...sensitive].sort() };
 }
 
 /** Whether an aggregate of 0 passes the comparison (a customer with no rows). */

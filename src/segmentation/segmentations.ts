@@ -197,7 +197,7 @@ export async function deleteSegmentation(options: { db: Db; id: string }): Promi
 }
 
 /** A segmentation as one query: `SELECT c.id, ${code} ${from} WHERE c.erased_at IS NULL`. */
-export interface CompiledSegmentation extends Omit<CompiledSegmentList, 'conditions'> {
+export interface CompiledSegmentation extends Omit<CompiledSegmentList, 'conditions' | 'values'> {
   /** `CASE WHEN <segment 1> THEN 1 ... ELSE 0 END`: first match wins, 0 = everyone else. */
   code: string;
   legend: SnapshotLegendEntry[];
@@ -235,19 +235,38 @@ export async function compileSegmentation(options: { db: Db; segmentationId: str
  */
 const SNAPSHOT_WORK_MEM = '256MB';
 
-/** Customers per segment right now (index 0 = everyone else), without recording anything. */
-export async function evaluateSegmentation(options: { db: Db; segmentationId: string; now: Date; limits: SegmentLimits }): Promise<{ legend: SnapshotLegendEntry[]; counts: number[]; ms: number }> {
+/** One segmentation evaluated now: per code (index 0 = everyone else) customers, revenue and mean predicted CLV. */
+export interface SegmentationEvaluation {
+  legend: SnapshotLegendEntry[];
+  counts: number[];
+  revenue: number[];
+  meanClv: (number | null)[];
+  ms: number;
+}
+
+/** Evaluates a segmentation now, with the value of each segment, without recording anything. */
+export async function evaluateSegmentation(options: { db: Db; segmentationId: string; now: Date; limits: SegmentLimits }): Promise<SegmentationEvaluation> {
   const t0 = performance.now();
   const compiled = await compileSegmentation(options);
   const rows = await withTransaction(options.db, async (client) => {
     await client.query(`SET LOCAL work_mem = '${SNAPSHOT_WORK_MEM}'`);
-    const r = await client.query<{ code: number; n: number }>(
-      `SELECT x.code, count(*)::int AS n FROM (SELECT ${compiled.code} AS code ${compiled.from} WHERE c.erased_at IS NULL) x GROUP BY x.code`,
+    const r = await client.query<{ code: number; n: number; revenue: number; mean_clv: number | null }>(
+      `SELECT x.code, count(*)::int AS n, coalesce(sum(pm.total_spent), 0)::float8 AS revenue, avg(pm.clv_predicted)::float8 AS mean_clv
+       FROM (SELECT c.id, ${compiled.code} AS code ${compiled.from} WHERE c.erased_at IS NULL) x
+       LEFT JOIN customer_metrics pm ON pm.customer_id = x.id
+       GROUP BY x.code`,
       compiled.params,
     );
     return r.rows;
   });
-  return { legend: compiled.legend, counts: countsByCode(rows, compiled.legend.length), ms: Math.round(performance.now() - t0) };
+  const size = compiled.legend.length + 1;
+  const revenue = new Array<number>(size).fill(0);
+  const meanClv = new Array<number | null>(size).fill(null);
+  for (const r of rows) {
+    revenue[r.code] = r.revenue;
+    meanClv[r.code] = r.mean_clv;
+  }
+  return { legend: compiled.legend, counts: countsByCode(rows, compiled.legend.length), revenue, meanClv, ms: Math.round(performance.now() - t0) };
 }
 
 function countsByCode(rows: { code: number; n: number }[], segments: number): number[] {

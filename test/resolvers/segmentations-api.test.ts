@@ -169,6 +169,13 @@ describe('custom segmentations, snapshots and the transition matrix', () => {
       { label: 'French', count: 1 },
       { label: 'Others', count: 1 },
     ]);
+    // Value per segment, for budgets: everything spent by the buyers.
+    const v = await app.gql(`query($id: ID!) { segmentation(id: $id) { distribution { segments { revenue revenueShare meanClv } } } }`, { id: segmentationId });
+    const [b, f, o] = v.data!.segmentation.distribution.segments;
+    expect(b).toMatchObject({ revenue: 660, revenueShare: 1 });
+    expect(b.meanClv).toBeGreaterThan(0);
+    expect(f).toEqual({ revenue: 0, revenueShare: 0, meanClv: null });
+    expect(o).toEqual({ revenue: 0, revenueShare: 0, meanClv: null });
   });
 
   test('snapshots run in a worker; the transition matrix shows who moved, entered and left', async () => {

@@ -144,3 +144,48 @@ describe('saved segments', () => {
     expect(r.data!.createSegment.segment.usesSensitiveFields).toEqual(['attributes.health']);
   });
 });
+
+describe('segmentProfile', () => {
+  const PROFILE = `query($s: ID, $d: SegmentNodeInput, $n: Int) { segmentProfile(segment: $s, definition: $d, topN: $n) {
+    size baseSize share sensitiveFields
+    metrics { metric mean median baseMean lift }
+    value { totalRevenue revenueShare meanClv totalPredictedClv }
+    reachability { channel count share baseShare }
+    engagement { received30d openRate30d }
+    distributions { dimension restCount restBaseCount buckets { value count share baseCount baseShare lift } } } }`;
+
+  test('profiles a definition or a saved segment against the whole base', async () => {
+    const r = await app.gql(PROFILE, { d: FR, n: 1 }, Role.ANALYST);
+    expect(r.errors).toBeUndefined();
+    const p = r.data!.segmentProfile;
+    expect(p).toMatchObject({ size: 3, baseSize: 5, share: 0.6, sensitiveFields: [] });
+    const country = p.distributions.find((d: { dimension: string }) => d.dimension === 'COUNTRY');
+    expect(country).toEqual({ dimension: 'COUNTRY', restCount: 0, restBaseCount: 2, buckets: [{ value: 'FR', count: 3, share: 1, baseCount: 3, baseShare: 0.6, lift: 1 / 0.6 }] });
+    const gender = p.distributions.find((d: { dimension: string }) => d.dimension === 'GENDER');
+    expect(gender.buckets[0]).toMatchObject({ value: null, count: 2, baseCount: 4 });
+    expect(p.reachability).toEqual([
+      { channel: 'EMAIL', count: 1, share: 1 / 3, baseShare: 0.2 },
+      { channel: 'SMS', count: 0, share: 0, baseShare: 0.2 },
+    ]);
+    // No metrics refreshed in this base: no values, nothing to compare.
+    expect(p.metrics.find((m: { metric: string }) => m.metric === 'MONETARY')).toEqual({ metric: 'MONETARY', mean: null, median: null, baseMean: null, lift: null });
+    expect(p.value).toEqual({ totalRevenue: 0, revenueShare: 0, meanClv: null, totalPredictedClv: 0 });
+    expect(p.engagement).toEqual({ received30d: 0, openRate30d: null });
+
+    const saved = await app.gql(`mutation($d: SegmentNodeInput!) { createSegment(input: { name: "FR for profile", definition: $d }) { segment { id } } }`, { d: FR });
+    const bySegment = await app.gql(PROFILE, { s: saved.data!.createSegment.segment.id });
+    expect(bySegment.data!.segmentProfile).toMatchObject({ size: 3, baseSize: 5 });
+  });
+
+  test('exactly one of segment and definition; topN 1–50; unknown segments are NOT_FOUND', async () => {
+    const err = async (v: Record<string, unknown>) => (await app.gql(PROFILE, v)).errors?.[0].extensions;
+    expect(await err({ s: '1', d: FR })).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'ONE_OF' });
+    expect(await err({})).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'ONE_OF' });
+    expect(await err({ d: FR, n: 0 })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'topN' });
+    expect(await err({ s: '987654' })).toMatchObject({ code: 'NOT_FOUND', field: 'segment' });
+    expect(await err({ d: { condition: { field: 'customer.nope', operator: 'EQ', value: { string: 'x' } } } })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'definition.condition.field',
+    });
+  });
+});
