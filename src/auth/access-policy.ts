@@ -30,6 +30,8 @@ export const ACCESS_POLICY: Readonly<Record<string, readonly Role[]>> = {
   'Query.segments': READERS,
   'Query.segmentation': READERS,
   'Query.segmentations': READERS,
+  'Query.clusteringRun': READERS,
+  'Query.clusteringRuns': READERS,
   'Query.transitionMatrix': READERS,
 
   'Mutation.upsertCustomers': CUSTOMER_WRITERS,
@@ -46,6 +48,7 @@ export const ACCESS_POLICY: Readonly<Record<string, readonly Role[]>> = {
   'Mutation.updateSegmentation': [ADMIN, MARKETER],
   'Mutation.deleteSegmentation': [ADMIN, MARKETER],
   'Mutation.snapshotSegmentation': [ADMIN, MARKETER],
+  'Mutation.runClustering': [ADMIN, MARKETER],
   'Mutation.createApiKey': [ADMIN],
   'Mutation.revokeApiKey': [ADMIN],
 };

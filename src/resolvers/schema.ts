@@ -4,6 +4,7 @@ import { buildSchema } from 'type-graphql';
 import { DateTimeISO } from '../schema/date-time.scalar.js';
 import { ApiKeyResolver } from './api-key.resolver.js';
 import { AttributeResolver } from './attribute.resolver.js';
+import { ClusteringResolver } from './clustering.resolver.js';
 import { ConsentResolver } from './consent.resolver.js';
 import { CustomerConnectionResolver, CustomerResolver, installHotCustomerResolvers } from './customer.resolver.js';
 import { IngestionResolver } from './ingestion.resolver.js';
@@ -12,7 +13,7 @@ import { SegmentResolver } from './segment.resolver.js';
 import { SegmentationResolver } from './segmentation.resolver.js';
 
 /** Every resolver class of the API. */
-export const resolvers = [CustomerResolver, CustomerConnectionResolver, IngestionResolver, ConsentResolver, AttributeResolver, ApiKeyResolver, CustomerMetricsResolver, MetricsResolver, SegmentResolver, SegmentationResolver] as const;
+export const resolvers = [CustomerResolver, CustomerConnectionResolver, IngestionResolver, ConsentResolver, AttributeResolver, ApiKeyResolver, CustomerMetricsResolver, MetricsResolver, SegmentResolver, SegmentationResolver, ClusteringResolver] as const;
 
 /**
  * Input types that are "exactly one of" their fields. type-graphql has no option for graphql's

@@ -5,7 +5,7 @@ import { CustomerEvent } from './customer-event.entity.js';
 import { Customer } from './customer.entity.js';
 import { Transaction } from './transaction.entity.js';
 import { SegmentEntity, SegmentMember } from './segment.entity.js';
-import { SegmentationEntity, SegmentationSegment, SegmentationSnapshotBlock, SegmentationSnapshotEntity } from './segmentation.entity.js';
+import { ClusteringRunEntity, SegmentationEntity, SegmentationSegment, SegmentationSnapshotBlock, SegmentationSnapshotEntity } from './segmentation.entity.js';
 import { CustomerMetrics, CustomerMetricsDirty, MetricCutPointsRow, MetricsRefresh } from './customer-metrics.types.js';
 
 /** Every TypeORM entity, for the DataSource. */
@@ -27,4 +27,5 @@ export const entities = [
   SegmentationSegment,
   SegmentationSnapshotEntity,
   SegmentationSnapshotBlock,
+  ClusteringRunEntity,
 ];

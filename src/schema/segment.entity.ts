@@ -13,6 +13,8 @@ export class SegmentEntity {
   @Column({ type: 'integer', nullable: true }) size: number | null;
   @Column({ name: 'last_evaluated_at', type: 'timestamptz', nullable: true }) lastEvaluatedAt: Date | null;
   @Column({ name: 'evaluation_ms', type: 'integer', nullable: true }) evaluationMs: number | null;
+  /** COMPUTED segments: the cluster centre, per feature (`{ field, value, zScore }`). */
+  @Column({ type: 'jsonb', nullable: true }) centroid: { field: string; value: number; zScore: number }[] | null;
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
 }

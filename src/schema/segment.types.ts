@@ -157,6 +157,13 @@ export class SegmentField {
   @Field(() => [String]) requiredParams: string[];
 }
 
+@ObjectType({ simpleResolvers: true, description: 'One feature of a cluster centre.' })
+export class CentroidCoordinate {
+  @Field({ description: 'The feature (a segmentFields key).' }) field: string;
+  @Field(() => Float, { description: 'In the feature\'s own units (for LOG1P features, the back-transformed centre: near a geometric mean).' }) value: number;
+  @Field(() => Float, { description: 'Standard deviations from the sample mean, after the transform: what the clustering compared.' }) zScore: number;
+}
+
 @ObjectType({ simpleResolvers: true, description: 'A saved segment.' })
 export class Segment {
   @Field(() => ID) id: string;
@@ -169,6 +176,8 @@ export class Segment {
   @Field({ description: 'Part of a built-in segmentation (lifecycle, RFM groups, value tiers): read-only.' }) builtIn: boolean;
   @Field(() => Date, { nullable: true, description: 'When `size` was last computed.' }) lastEvaluatedAt: Date | null;
   @Field(() => Int, { nullable: true }) evaluationMs: number | null;
+  @Field(() => [CentroidCoordinate], { nullable: true, description: 'COMPUTED segments: the centre of the cluster, per feature.' })
+  centroid: CentroidCoordinate[] | null;
   @Field() createdAt: Date;
   @Field() updatedAt: Date;
 }

@@ -47,3 +47,31 @@ export class SegmentationSnapshotBlock {
   @PrimaryColumn({ type: 'bigint' }) block: string;
   @Column({ type: 'smallint', array: true }) entries: number[];
 }
+
+/** One k-means clustering run and what it produced (GraphQL type ClusteringRun in clustering.types.ts). */
+@Entity('clustering_runs')
+export class ClusteringRunEntity {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' }) id: string;
+  @Column({ type: 'text' }) name: string;
+  @Column({ type: 'text' }) status: string;
+  /** `[{ field, transform }]`, in input order. */
+  @Column({ type: 'jsonb' }) features: { field: string; transform: string }[];
+  @Column({ name: 'k_min', type: 'smallint' }) kMin: number;
+  @Column({ name: 'k_max', type: 'smallint' }) kMax: number;
+  @Column({ type: 'integer' }) seed: number;
+  @Column({ name: 'sample_size', type: 'integer' }) sampleSize: number;
+  @Column({ name: 'requested_at', type: 'timestamptz' }) requestedAt: Date;
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt: Date | null;
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt: Date | null;
+  @Column({ type: 'integer', nullable: true }) eligible: number | null;
+  @Column({ type: 'integer', nullable: true }) sampled: number | null;
+  @Column({ name: 'chosen_k', type: 'smallint', nullable: true }) chosenK: number | null;
+  /** `[{ k, silhouette, inertia, iterations }]`, one per k tried. */
+  @Column({ type: 'jsonb', nullable: true }) candidates: { k: number; silhouette: number; inertia: number; iterations: number }[] | null;
+  @Column({ name: 'segmentation_id', type: 'bigint', nullable: true }) segmentationId: string | null;
+  @Column({ type: 'integer', nullable: true }) assigned: number | null;
+  @Column({ type: 'integer', nullable: true }) unassigned: number | null;
+  /** Milliseconds per phase: `{ sample, kmeans, assign }`. */
+  @Column({ type: 'jsonb', nullable: true }) timings: Record<string, number> | null;
+  @Column({ type: 'text', nullable: true }) error: string | null;
+}

@@ -20,6 +20,7 @@ const Q = loadSqlQueries(import.meta.url, 'sql/segmentations.sql', [
   'set_segments',
   'existing_segments',
   'delete',
+  'delete_computed',
   'snapshot_queue',
   'snapshot_mark_running',
   'snapshot_lock',
@@ -188,12 +189,20 @@ export async function updateSegmentation(options: {
   }
 }
 
-/** Deletes a segmentation and its snapshots (its segments stay). Built-in ones cannot be deleted. */
+/**
+ * Deletes a segmentation and its snapshots. Its segments stay, but for a CLUSTERING one: its
+ * computed segments go with it unless something else uses them. Built-in ones cannot be deleted.
+ */
 export async function deleteSegmentation(options: { db: Db; id: string }): Promise<void> {
-  const [current] = await getSegmentations(options.db, [options.id]);
-  if (!current) throw notFound('id', `no segmentation ${options.id}`);
-  if (current.builtIn) throw conflict('id', 'BUILT_IN', `segmentation ${options.id} is built in`);
-  await options.db.pool.query(bindNamed(Q.delete, { id: options.id }));
+  const { db, id } = options;
+  const [current] = await getSegmentations(db, [id]);
+  if (!current) throw notFound('id', `no segmentation ${id}`);
+  if (current.builtIn) throw conflict('id', 'BUILT_IN', `segmentation ${id} is built in`);
+  const segmentIds = current.kind === 'CLUSTERING' ? ((await segmentIdsOf(db, [id])).get(id) ?? []) : [];
+  await withTransaction(db, async (client) => {
+    await client.query(bindNamed(Q.delete, { id }));
+    if (segmentIds.length) await client.query(bindNamed(Q.delete_computed, { ids: segmentIds }));
+  });
 }
 
 /** A segmentation as one query: `SELECT c.id, ${code} ${from} WHERE c.erased_at IS NULL`. */

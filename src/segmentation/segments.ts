@@ -39,8 +39,17 @@ export interface SegmentRow {
   size: number | null;
   lastEvaluatedAt: Date | null;
   evaluationMs: number | null;
+  /** COMPUTED segments: the cluster centre per feature. */
+  centroid: CentroidCoordinate[] | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** One feature of a cluster centre: its value in the feature's own units, and in standard deviations from the sample mean. */
+export interface CentroidCoordinate {
+  field: string;
+  value: number;
+  zScore: number;
 }
 
 export interface SegmentLimits {

@@ -16,10 +16,11 @@ export interface MetricsJobs {
   refresh: { runId?: string; kind?: 'FULL' | 'INCREMENTAL' };
 }
 
-/** Jobs of the segmentation queue: a recorded snapshot (by id), or the scheduled snapshot of every scheduled segmentation. */
+/** Jobs of the segmentation queue: a recorded snapshot or clustering run (by id), or the scheduled snapshot of every scheduled segmentation. */
 export interface SegmentationJobs {
   snapshot: { snapshotId: string };
   'scheduled-snapshots': Record<string, never>;
+  clustering: { runId: string };
 }
 
 /** Producers for every queue, created once per process. */
@@ -91,6 +92,12 @@ export async function installMetricsSchedules(queues: Queues, options: { fullRef
 export async function scheduleSnapshot(queues: Queues, snapshotId: string): Promise<void> {
   const data: SegmentationJobs['snapshot'] = { snapshotId };
   await queues.segmentation.add('snapshot', data, { jobId: `snapshot-${snapshotId}` });
+}
+
+/** Asks a worker to run a recorded clustering. */
+export async function scheduleClustering(queues: Queues, runId: string): Promise<void> {
+  const data: SegmentationJobs['clustering'] = { runId };
+  await queues.segmentation.add('clustering', data, { jobId: `clustering-${runId}` });
 }
 
 /** Installs the scheduled snapshot of every `scheduled` segmentation (idempotent upsert). */

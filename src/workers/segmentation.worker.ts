@@ -1,4 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq';
+import { runClustering } from '../segmentation/clustering.js';
 import { pruneSnapshots, queueSnapshot, runSnapshot, scheduledSegmentations } from '../segmentation/segmentations.js';
 import { SEGMENTATION_QUEUE, type SegmentationJobs } from './queues.js';
 import type { QueueDefinition } from './runtime.js';
@@ -6,8 +7,8 @@ import type { QueueDefinition } from './runtime.js';
 /**
  * Segmentation snapshots: those asked for through the API (the job carries the snapshot id) and the
  * scheduled run, which records and takes one snapshot per scheduled segmentation in turn, then
- * deletes the snapshots past SNAPSHOT_RETENTION_DAYS. One job at a time per worker: a snapshot is a
- * full pass over the base.
+ * deletes the snapshots past SNAPSHOT_RETENTION_DAYS; and clustering runs (k-means, then every
+ * customer assigned in PostgreSQL). One job at a time per worker: each is a full pass over the base.
  */
 export const segmentationQueue: QueueDefinition = {
   name: SEGMENTATION_QUEUE,
@@ -34,6 +35,12 @@ export const segmentationQueue: QueueDefinition = {
           const pruned = await pruneSnapshots(db, new Date(Date.now() - config.snapshots.retentionDays * 86_400_000));
           if (pruned) logger.info({ pruned }, 'old segmentation snapshots deleted');
         }
+        return;
+      }
+      case 'clustering': {
+        const { runId } = job.data as SegmentationJobs['clustering'];
+        const status = await runClustering({ db, runId, now: new Date(), limits });
+        logger.info({ runId, status }, 'clustering run');
         return;
       }
       default:

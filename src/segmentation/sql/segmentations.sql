@@ -52,6 +52,14 @@ SELECT id FROM segments WHERE id = ANY (:ids::bigint[])
 -- name: delete
 DELETE FROM segmentations WHERE id = :id
 
+-- name: delete_computed
+-- After a CLUSTERING segmentation is deleted: its COMPUTED segments (:ids), but for those another
+-- segmentation lists or another segment's rules use (they stay, as ordinary segments).
+DELETE FROM segments s
+WHERE s.id = ANY (:ids::bigint[]) AND s.kind = 'COMPUTED'
+  AND NOT EXISTS (SELECT 1 FROM segmentation_segments ss WHERE ss.segment_id = s.id)
+  AND NOT EXISTS (SELECT 1 FROM segments r WHERE r.kind = 'DYNAMIC' AND jsonb_path_exists(r.definition, '$.** ? (@.segment == $id)', jsonb_build_object('id', s.id::text)))
+
 -- name: snapshot_queue
 INSERT INTO segmentation_snapshots (segmentation_id, trigger, status, requested_at)
 VALUES (:segmentation_id, :trigger, 'QUEUED', :now)

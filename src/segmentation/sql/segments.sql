@@ -3,7 +3,7 @@
 
 -- name: columns
 id, name, description, kind, definition, uses_sensitive_fields AS "usesSensitiveFields", built_in AS "builtIn", size,
-last_evaluated_at AS "lastEvaluatedAt", evaluation_ms AS "evaluationMs", created_at AS "createdAt", updated_at AS "updatedAt"
+last_evaluated_at AS "lastEvaluatedAt", evaluation_ms AS "evaluationMs", centroid, created_at AS "createdAt", updated_at AS "updatedAt"
 
 -- name: references
 -- Every segment's kind and rules, for resolving { segment: id } nodes (a few hundred rows at most).
