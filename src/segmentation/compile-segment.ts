@@ -27,8 +27,18 @@ export interface CompiledSegment {
   /** The condition on `c` (erased customers excluded). */
   where: string;
   params: unknown[];
+  /** Index in `params` of the keyset floor of member lists (null when there are none): see keysetParams. */
+  keysetIndex: number | null;
   /** Sensitive fields the definition uses (gender, birth date, flagged attributes). */
   sensitiveFields: string[];
+}
+
+/** The parameters of a compiled segment for a keyset page after customer `after`. */
+export function keysetParams(compiled: Pick<CompiledSegment, 'params' | 'keysetIndex'>, after: string | null): unknown[] {
+  if (compiled.keysetIndex === null || after === null) return compiled.params;
+  const params = [...compiled.params];
+  params[compiled.keysetIndex] = after;
+  return params;
 }
 
 const NODE_KEYS = ['and', 'or', 'not', 'condition', 'segment'] as const;
@@ -43,8 +53,8 @@ const MAX_PERIOD_DAYS = 36_500;
  * match". Bad input is a BAD_USER_INPUT naming the path of the node.
  */
 export function compileSegment(root: unknown, options: CompileOptions, path = 'definition'): CompiledSegment {
-  const { from, conditions, params, sensitiveFields } = compileSegmentList([{ root, path }], options);
-  return { from, where: `c.erased_at IS NULL AND ${conditions[0]}`, params, sensitiveFields };
+  const { from, conditions, params, keysetIndex, sensitiveFields } = compileSegmentList([{ root, path }], options);
+  return { from, where: `c.erased_at IS NULL AND ${conditions[0]}`, params, keysetIndex, sensitiveFields };
 }
 
 /** Several definitions over the same base, sharing joins and parameters: one query tests them all. */
@@ -56,6 +66,8 @@ export interface CompiledSegmentList {
   /** The SQL value of each field asked for in `valueFields`, in order. */
   values: string[];
   params: unknown[];
+  /** Index in `params` of the keyset floor of member lists (null when there are none): see keysetParams. */
+  keysetIndex: number | null;
   sensitiveFields: string[];
 }
 
@@ -98,6 +110,18 @@ export function compileSegmentList(
 
   const visiting = new Set<string>(options.selfId ? [options.selfId] : []);
 
+  // Member lists are read from this customer id up: a keyset page sets it to its `after` (PostgreSQL
+  // does not carry `c.id > after` across the join, and each page would rescan the list from its
+  // start). 0 otherwise: every id is above it.
+  let keysetIndex: number | null = null;
+  const keysetFloor = () => {
+    if (keysetIndex === null) {
+      param('0');
+      keysetIndex = params.length - 1;
+    }
+    return `$${keysetIndex + 1}::bigint`;
+  };
+
   /**
    * `negated`: under an odd number of NOTs. Only there does a condition need `coalesce(..., false)`:
    * in a positive position a NULL excludes the customer exactly as false does (Kleene logic is
@@ -128,7 +152,8 @@ export function compileSegmentList(
         if (visiting.has(v)) throw badInput(`${at}.segment`, 'CYCLE', `segment ${v} refers back to itself`);
         const ref = options.resolveSegment(v);
         if (!ref) throw badInput(`${at}.segment`, 'UNKNOWN_SEGMENT', `no segment ${v}`);
-        if (ref.kind === 'LIST') return `(c.id IN (SELECT sm.customer_id FROM segment_members sm WHERE sm.segment_id = ${ctx.param(v)}))`;
+        if (ref.kind === 'LIST')
+          return `(c.id IN (SELECT sm.customer_id FROM segment_members sm WHERE sm.segment_id = ${ctx.param(v)} AND sm.customer_id > ${keysetFloor()}))`;
         visiting.add(v);
         const inner = node(ref.root, `${at}.segment(${v})`, depth + 1, negated);
         visiting.delete(v);
@@ -276,7 +301,7 @@ export function compileSegmentList(
     return field.sql(ctx, { field: field.key, operator: 'IS_SET' });
   });
   const from = ['FROM customers c', ...joins.values(), ...aggregates].join('\n');
-  return { from, conditions, values, params, sensitiveFields: [...sensitive].sort() };
+  return { from, conditions, values, params, keysetIndex, sensitiveFields: [...sensitive].sort() };
 }
 
 /** Whether an aggregate of 0 passes the comparison (a customer with no rows). */

@@ -4,7 +4,7 @@ import { withTransaction } from '../db/transaction.js';
 import { badInput, conflict, notFound } from '../errors.js';
 import { loadAttributeCatalogue } from '../ingestion/attribute-catalogue.js';
 import { cleanText } from '../ingestion/field-checks.js';
-import { compileSegment, type CompiledSegment, type SegmentReference } from './compile-segment.js';
+import { compileSegment, keysetParams, type CompiledSegment, type SegmentReference } from './compile-segment.js';
 import { buildFieldRegistry } from './fields/registry.js';
 import { DEFINITION_VERSION, type SegmentNode } from './rules.js';
 
@@ -230,7 +230,7 @@ export async function memberIds(db: Db, compiled: CompiledSegment, after: string
   const n = compiled.params.length;
   const { rows } = await db.pool.query<{ id: string }>(
     `SELECT c.id ${compiled.from} WHERE ${compiled.where} AND c.id > $${n + 1}::bigint ORDER BY c.id LIMIT $${n + 2}`,
-    [...compiled.params, after ?? '0', limit],
+    [...keysetParams(compiled, after), after ?? '0', limit],
   );
   return rows.map((r) => r.id);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { describeCentroid, getClusteringRuns, meanSilhouette, nearest, queueClustering, runClustering, type ClusteringFeature } from '../../src/segmentation/clustering.js';
 import { createSegmentation, deleteSegmentation, evaluateSegmentation, segmentIdsOf } from '../../src/segmentation/segmentations.js';
-import { getSegments, type SegmentRow } from '../../src/segmentation/segments.js';
+import { compileDefinition, getSegments, memberIds, type SegmentRow } from '../../src/segmentation/segments.js';
 import { createTestDb, type TestDb } from '../support/databases.js';
 
 /*
@@ -111,6 +111,22 @@ describe('clustering', () => {
     expect(segments[0].name).toBe('Blobs · 1: low loyalty points, low household size');
     expect(segments[2].name).toMatch(/^Blobs · 3: high loyalty points/);
     expect(segments.every((s) => s.description.includes(`clustering run ${run.id}`))).toBe(true);
+
+    // Members of computed segments page by keyset (each page reads the list from its cursor on),
+    // under NOT as well.
+    const pages = async (root: unknown) => {
+      const compiled = await compileDefinition({ db, root, now: NOW, limits: LIMITS });
+      const out: number[] = [];
+      for (let after: string | null = null; ; ) {
+        const ids = await memberIds(db, compiled, after, 7);
+        out.push(...ids.map(Number));
+        if (ids.length < 7) return out;
+        after = ids[ids.length - 1];
+      }
+    };
+    expect(await pages({ segment: segments[1].id })).toEqual([...members.get(segments[1].id)!].sort((a, b) => a - b));
+    const notFirst = await pages({ and: [{ not: { segment: segments[0].id } }, { condition: { field: 'customer.household_size', operator: 'IS_SET' } }] });
+    expect(notFirst).toEqual(rows.filter((x) => x.household !== null && x.blob !== 0).map((x) => x.id));
 
     // The segmentation: clusters first match wins, the unassigned are everyone else.
     const e = await evaluateSegmentation({ db, segmentationId: run.segmentationId!, now: NOW, limits: LIMITS });
