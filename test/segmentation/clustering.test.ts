@@ -198,6 +198,47 @@ describe('clustering', () => {
     }
   });
 
+  test('a run killed mid-way leaves nothing behind and is run again by the next delivery; concurrent deliveries run it once', async () => {
+    const run = await queueClustering({ db, name: 'Interrupted', features: FEATURES, k: 3, now: NOW, limits: LIMITS });
+    // Hold the member table so the run stops at its INSERT, after writing its segmentation and segments.
+    const blocker = await db.pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE segment_members IN EXCLUSIVE MODE');
+      const dying = runClustering({ db, runId: run.id, now: NOW, limits: LIMITS }).then(
+        () => 'finished',
+        (e: Error) => e.message,
+      );
+      let pid: number | undefined;
+      for (let i = 0; i < 200 && !pid; i++) {
+        const { rows: waiting } = await db.pool.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO segment_members%'`,
+        );
+        pid = waiting[0]?.pid;
+        if (!pid) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(pid).toBeDefined();
+      // What a worker killed at that point leaves: its session gone, its transaction with it.
+      await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+      expect(await dying).toMatch(/terminat/);
+    } finally {
+      await blocker.query('ROLLBACK');
+      blocker.release();
+    }
+    const left = await db.pool.query(`SELECT (SELECT count(*) FROM segmentations WHERE name = 'Interrupted')::int AS g, (SELECT count(*) FROM segments WHERE name LIKE 'Interrupted%')::int AS s`);
+    expect(left.rows[0]).toEqual({ g: 0, s: 0 });
+
+    const again = await Promise.all([0, 1].map(() => runClustering({ db, runId: run.id, now: NOW, limits: LIMITS })));
+    expect(again.sort()).toEqual(['SKIPPED', 'SUCCEEDED']);
+    const [done] = await getClusteringRuns(db, [run.id]);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', assigned: 380, error: null });
+    const counts = await db.pool.query(
+      `SELECT count(*)::int AS n, count(DISTINCT customer_id)::int AS d FROM segment_members WHERE segment_id IN (SELECT segment_id FROM segmentation_segments WHERE segmentation_id = $1)`,
+      [done.segmentationId],
+    );
+    expect(counts.rows[0]).toEqual({ n: 380, d: 380 });
+  });
+
   test('a run that cannot succeed fails with its reason and leaves nothing behind', async () => {
     await db.pool.query(`INSERT INTO attribute_definitions (key, type, description) VALUES ('rare', 'NUMBER', 'Set on few.') ON CONFLICT DO NOTHING`);
     await db.pool.query(`UPDATE customers SET attributes = jsonb_build_object('rare', 1) WHERE id IN (1, 2)`);
