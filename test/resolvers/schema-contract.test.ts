@@ -31,3 +31,16 @@ test('every root operation is documented for front-end teams', async () => {
   }
   expect(undocumented).toEqual([]);
 });
+
+test('every GraphQL example of the README is valid against the schema', async () => {
+  const { parse, validate } = await import('graphql');
+  const schema = await buildCibleSchema();
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const operations = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)]
+    .flatMap((m) => m[1].split(/\n(?=(?:query|mutation)\b)/))
+    .map((op) => op.replace(/#.*$/gm, ''))
+    .filter((op) => op.trim() && !op.includes('{ ... }')); // "definition: { ... }" abbreviates an example above it
+  expect(operations.length).toBeGreaterThanOrEqual(15);
+  const invalid = operations.flatMap((op) => validate(schema, parse(op)).map((e) => `${op.trim().slice(0, 60)}…: ${e.message}`));
+  expect(invalid).toEqual([]);
+});

@@ -31,7 +31,8 @@ GROUP BY t.customer_id
 
 -- name: agg_derived
 -- A customer's purchases and the values derived from them once per buyer (in float8: numeric
--- arithmetic, which extract() returns, made the scoring 20x slower). Refunded purchases are counted
+-- arithmetic made the scoring 20x slower, and date_part() gives float8 where extract() computes a
+-- numeric). Refunded purchases are counted
 -- apart and excluded from spend and frequency. Windows: last 90 days = (now - 90 d, now], the 90
 -- days before = (now - 180 d, now - 90 d]. Predicted CLV is rfm.ts predictedClv: aov * yearly rate *
 -- exp(-recency / expected gap), rate = purchases * 365 / tenure. The query continues with the FROM
@@ -46,8 +47,8 @@ SELECT d.*,
        END AS clv_predicted
 FROM (
 SELECT g.*,
-       floor(extract(epoch FROM (:now::timestamptz - g.last_purchase_at))::float8 / 86400)::int AS recency_days,
-       greatest(extract(epoch FROM (:now::timestamptz - g.first_purchase_at))::float8 / 86400, 30) AS tenure_days
+       floor(date_part('epoch', :now::timestamptz - g.last_purchase_at) / 86400)::int AS recency_days,
+       greatest(date_part('epoch', :now::timestamptz - g.first_purchase_at) / 86400, 30) AS tenure_days
 FROM (
 SELECT t.customer_id,
        count(*) FILTER (WHERE NOT t.is_refunded)::int AS purchase_count,
