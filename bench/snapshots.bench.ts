@@ -41,7 +41,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 
 async function customSegmentation(db: Db): Promise<string> {
   await db.pool.query(`DELETE FROM segmentations WHERE name = 'bench: custom'`);
-  await db.pool.query(`DELETE FROM segments WHERE name LIKE 'bench: %' AND NOT built_in`);
+  await db.pool.query(`DELETE FROM segments WHERE name = ANY ($1::text[])`, [CUSTOM.map(([name]) => name)]);
   const ids: string[] = [];
   for (const [name, definition] of CUSTOM) ids.push((await createSegment({ db, name, definition, now: NOW, limits: LIMITS })).segment.id);
   return (await createSegmentation({ db, name: 'bench: custom', segmentIds: ids, now: NOW })).id;

@@ -43,3 +43,14 @@ export interface RowError {
   code: string;
   reason: string;
 }
+
+/**
+ * A worker job found its run (snapshot, clustering) locked by another session. Retried later by the
+ * queue, never reported as done: the other session may still roll back (a worker that died mid-way).
+ */
+export class RunBusyError extends Error {
+  constructor(what: string) {
+    super(`${what} is being run by another session; the job will retry`);
+    this.name = 'RunBusyError';
+  }
+}

@@ -15,7 +15,7 @@ export class ClusteringResolver {
   @Mutation(() => ClusteringRun, {
     description:
       'Asks a worker to cluster the base with k-means over the given features. Returns the queued run; poll `clusteringRun` for its outcome. ' +
-      'A SUCCEEDED run has created a CLUSTERING segmentation of COMPUTED segments (one per cluster, largest first).',
+      'A SUCCEEDED run has created a CLUSTERING segmentation of COMPUTED segments (one per cluster, largest first in the sample).',
   })
   async runClustering(@Ctx() ctx: Context, @Arg('input', () => RunClusteringInput) input: RunClusteringInput): Promise<ClusteringRunRow> {
     const run = await queueClustering({ db: ctx.db, ...input, now: ctx.now, limits: { maxDepth: ctx.config.segments.maxDepth } });

@@ -174,7 +174,7 @@ export class SegmentResolver {
           share: share(b.count, p.size),
           baseCount: b.baseCount,
           baseShare: share(b.baseCount, p.baseSize),
-          lift: ratio(share(b.count, p.size), share(b.baseCount, p.baseSize)),
+          lift: p.size ? ratio(share(b.count, p.size), share(b.baseCount, p.baseSize)) : null,
         })),
         restCount: d.restCount,
         restBaseCount: d.restBaseCount,

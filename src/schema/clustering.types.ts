@@ -65,7 +65,7 @@ export class ClusteringRun {
   @Field(() => Date, { nullable: true }) startedAt: Date | null;
   @Field(() => Date, { nullable: true }) finishedAt: Date | null;
   @Field(() => Int, { nullable: true, description: 'Customers sampled (fewer than sampleSize when fewer are eligible).' }) sampled: number | null;
-  @Field(() => Int, { nullable: true, description: 'The number of clusters kept (best mean silhouette).' }) chosenK: number | null;
+  @Field(() => Int, { nullable: true, description: 'The number of clusters kept: the best mean silhouette of the range (less a centre no sampled customer was nearest to).' }) chosenK: number | null;
   @Field(() => [ClusteringCandidate], { nullable: true, description: 'Every k tried, in order.' }) candidates: ClusteringCandidate[] | null;
   @Field(() => ID, { nullable: true, description: 'The segmentation created (null until SUCCEEDED, or once deleted).' }) segmentationId: string | null;
   @Field(() => Int, { nullable: true, description: 'Customers assigned to a cluster: those with every feature set.' }) assigned: number | null;

@@ -3,7 +3,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Db } from '../db/database.js';
 import { bindNamed, loadSqlQueries } from '../db/sql.js';
 import { withTransaction } from '../db/transaction.js';
-import { badInput, conflict } from '../errors.js';
+import { badInput, conflict, DomainError, RunBusyError } from '../errors.js';
 import { loadAttributeCatalogue } from '../ingestion/attribute-catalogue.js';
 import { cleanText } from '../ingestion/field-checks.js';
 import { compileSegmentList } from './compile-segment.js';
@@ -17,6 +17,7 @@ const Q = loadSqlQueries(import.meta.url, 'sql/clustering.sql', [
   'page',
   'mark_running',
   'lock',
+  'exists',
   'segmentation_name_taken',
   'insert_segment',
   'segment_sizes',
@@ -318,6 +319,19 @@ async function streamSample(
   return kept.slice(0, size).map((r) => r.v);
 }
 
+/** A run that cannot succeed however often it is retried (too few customers, a name taken, a feature gone). */
+export class ClusteringFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClusteringFailure';
+  }
+}
+
+/** Whether retrying the job could help: not after a ClusteringFailure or a bad-input error from the features. */
+export function isPermanentClusteringError(err: unknown): boolean {
+  return err instanceof ClusteringFailure || err instanceof DomainError;
+}
+
 /** Memory for the assignment: the member index build sorts a million rows. */
 const CLUSTERING_WORK_MEM = '256MB';
 
@@ -333,9 +347,16 @@ export async function runClustering(options: { db: Db; runId: string; now: Date;
   await db.pool.query(bindNamed(Q.mark_running, { id: runId, now }));
   try {
     return await withTransaction(db, async (client) => {
+      // One snapshot of the data for the sample, the assignment and the counts.
+      await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       const { rows } = await client.query<ClusteringRunRow>(bindNamed(withColumns(Q.lock), { id: runId }));
       const run = rows[0];
-      if (!run || run.status === 'SUCCEEDED') return 'SKIPPED';
+      if (!run) {
+        const { rows: e } = await client.query<{ present: boolean }>(bindNamed(Q.exists, { id: runId }));
+        if (e[0].present) throw new RunBusyError(`clustering run ${runId}`);
+        return 'SKIPPED';
+      }
+      if (run.status === 'SUCCEEDED') return 'SKIPPED';
       await client.query(`SET LOCAL work_mem = '${CLUSTERING_WORK_MEM}'`);
       const t0 = performance.now();
       const f = await compileFeatures(db, run.features, now, options.limits, 'features');
@@ -343,14 +364,15 @@ export async function runClustering(options: { db: Db; runId: string; now: Date;
       const eligible = `c.erased_at IS NULL AND ${f.raw.map((v) => `${v} IS NOT NULL`).join(' AND ')}`;
       const data = await streamSample(client, f, eligible, run.seed, run.sampleSize);
       const sampleMs = performance.now() - t0;
-      if (data.length < run.kMax) throw new Error(`only ${data.length} customers have every feature: too few for ${run.kMax} clusters`);
+      if (data.length < run.kMax) throw new ClusteringFailure(`only ${data.length} customers have every feature: too few for ${run.kMax} clusters`);
 
-      // Standardise on the sample: a constant feature (sd 0) is left centred, contributing nothing.
+      // Standardise on the sample. A constant feature (sd within rounding of 0) gets sd 1: centred,
+      // it contributes nothing, where dividing by a rounding residue would make every z ±1.
       const mean = new Array<number>(d).fill(0);
       const sd = new Array<number>(d).fill(0);
       for (const p of data) p.forEach((x, i) => (mean[i] += x / data.length));
       for (const p of data) p.forEach((x, i) => (sd[i] += (x - mean[i]) ** 2 / data.length));
-      for (let i = 0; i < d; i++) sd[i] = Math.sqrt(sd[i]) || 1;
+      for (let i = 0; i < d; i++) sd[i] = Math.sqrt(sd[i]) < 1e-9 * Math.max(1, Math.abs(mean[i])) ? 1 : Math.sqrt(sd[i]);
       const z = data.map((p) => p.map((x, i) => (x - mean[i]) / sd[i]));
 
       const t1 = performance.now();
@@ -374,13 +396,18 @@ export async function runClustering(options: { db: Db; runId: string; now: Date;
       chosen = { k: chosen!.k, ...(await kmeansBest(z, chosen!.k, seeds, chosen)) };
       const kmeansMs = performance.now() - t1;
 
-      // Clusters largest first (in the sample); each becomes a COMPUTED segment.
+      // Clusters largest first (in the sample); each becomes a COMPUTED segment. A centre no sampled
+      // customer is nearest to (fewer distinct points than k: k-means++ repeats a centre) is dropped.
       const sizes = new Array<number>(chosen!.k).fill(0);
       for (const l of chosen!.labels) sizes[l]++;
-      const order = sizes.map((s, j) => ({ s, j })).sort((a, b) => b.s - a.s || a.j - b.j).map((x) => x.j);
+      const order = sizes
+        .map((s, j) => ({ s, j }))
+        .filter((x) => x.s > 0)
+        .sort((a, b) => b.s - a.s || a.j - b.j)
+        .map((x) => x.j);
       const centroids = order.map((j) => chosen!.centroids[j]);
       const t2 = performance.now();
-      const description = `k-means over ${run.features.map((x) => (x.transform === 'LOG1P' ? `log(1 + ${x.field})` : x.field)).join(', ')}; k = ${chosen!.k} (run ${run.id}).`;
+      const description = `k-means over ${run.features.map((x) => (x.transform === 'LOG1P' ? `log(1 + ${x.field})` : x.field)).join(', ')}; k = ${centroids.length} (run ${run.id}).`;
       const segmentation = await client.query<{ id: string }>(
         `INSERT INTO segmentations (name, description, kind, other_label, created_at, updated_at) VALUES ($1, $2, 'CLUSTERING', 'Not clustered (a feature is not set)', $3, $3) RETURNING id`,
         [run.name, description, now],
@@ -395,9 +422,10 @@ export async function runClustering(options: { db: Db; runId: string; now: Date;
         const label = describeCentroid(coordinates);
         const s = await client.query<{ id: string }>(
           bindNamed(Q.insert_segment, {
-            name: `${run.name} · ${i + 1}: ${label}`,
+            name: `${run.name} · ${i + 1}: ${label}`.slice(0, 200),
             description: `Cluster ${i + 1} of ${centroids.length} of clustering run ${run.id}: ${label}.`,
             centroid: JSON.stringify(coordinates),
+            sensitive: f.sensitiveFields,
             now,
           }),
         );
@@ -438,7 +466,7 @@ export async function runClustering(options: { db: Db; runId: string; now: Date;
           now: new Date(),
           sampled: data.length,
           eligible: assigned,
-          chosen_k: chosen!.k,
+          chosen_k: centroids.length,
           candidates: JSON.stringify(candidates),
           segmentation_id: segmentationId,
           assigned,
@@ -449,8 +477,10 @@ export async function runClustering(options: { db: Db; runId: string; now: Date;
       return 'SUCCEEDED' as const;
     });
   } catch (err) {
-    const message = (err as { code?: string }).code === '23505' ? `a segmentation or segment name is already taken: ${(err as Error).message}` : String((err as Error).message ?? err);
-    await db.pool.query(bindNamed(Q.fail, { id: runId, now: new Date(), error: message.slice(0, 2000) })).catch(() => undefined);
-    throw err;
+    if (err instanceof RunBusyError) throw err; // the other session's run is not ours to mark
+    const failure =
+      (err as { code?: string }).code === '23505' ? new ClusteringFailure(`a segmentation or segment name is already taken: ${(err as Error).message}`) : (err as Error);
+    await db.pool.query(bindNamed(Q.fail, { id: runId, now: new Date(), error: String(failure.message ?? failure).slice(0, 2000) })).catch(() => undefined);
+    throw failure;
   }
 }

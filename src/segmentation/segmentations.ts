@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import { bindNamed, loadSqlQueries } from '../db/sql.js';
 import { withTransaction } from '../db/transaction.js';
-import { badInput, conflict, notFound } from '../errors.js';
+import { badInput, conflict, notFound, RunBusyError } from '../errors.js';
 import { loadAttributeCatalogue } from '../ingestion/attribute-catalogue.js';
 import { cleanText } from '../ingestion/field-checks.js';
 import { compileSegmentList, type CompiledSegmentList, type SegmentReference } from './compile-segment.js';
@@ -295,8 +295,9 @@ export async function queueSnapshot(options: { db: Db; segmentationId: string; t
 /**
  * Takes a recorded snapshot: every customer of the base with the code of their segment as of `now`,
  * written as blocks in one INSERT ... SELECT, with the legend and counts, all in one transaction.
- * The row lock makes a redelivered job skip while the first delivery runs; after a crash the run
- * starts over. A SUCCEEDED snapshot is never retaken.
+ * A redelivered job that finds the row locked by another session fails with RunBusyError (the
+ * queue retries it later: that session may still roll back); after a crash the run starts over. A
+ * SUCCEEDED snapshot is never retaken.
  */
 export async function runSnapshot(options: { db: Db; snapshotId: string; now: Date; limits: SegmentLimits }): Promise<SnapshotStatus | 'SKIPPED'> {
   const { db, snapshotId, now } = options;
@@ -304,8 +305,9 @@ export async function runSnapshot(options: { db: Db; snapshotId: string; now: Da
   await db.pool.query(bindNamed(Q.snapshot_mark_running, { id: snapshotId }));
   try {
     return await withTransaction(db, async (client) => {
-      const { rows } = await client.query<{ segmentationId: string; status: SnapshotStatus }>(bindNamed(Q.snapshot_lock, { id: snapshotId }));
-      if (!rows.length || rows[0].status === 'SUCCEEDED') return 'SKIPPED';
+      const { rows } = await client.query<{ segmentationId: string; status: SnapshotStatus | null; present: boolean }>(bindNamed(Q.snapshot_lock, { id: snapshotId }));
+      if (!rows[0].present || rows[0].status === 'SUCCEEDED') return 'SKIPPED';
+      if (rows[0].status === null) throw new RunBusyError(`snapshot ${snapshotId}`);
       await client.query(`SET LOCAL work_mem = '${SNAPSHOT_WORK_MEM}'`);
       const compiled = await compileSegmentation({ db, segmentationId: rows[0].segmentationId, now, limits: options.limits });
       const n = compiled.params.length;
@@ -331,6 +333,7 @@ export async function runSnapshot(options: { db: Db; snapshotId: string; now: Da
       return 'SUCCEEDED' as const;
     });
   } catch (err) {
+    if (err instanceof RunBusyError) throw err; // the other session's run is not ours to mark
     await db.pool
       .query(bindNamed(Q.snapshot_fail, { id: snapshotId, duration_ms: Math.round(performance.now() - t0), error: String((err as Error).message ?? err).slice(0, 2000) }))
       .catch(() => undefined);

@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { runClustering } from '../segmentation/clustering.js';
+import { isPermanentClusteringError, runClustering } from '../segmentation/clustering.js';
 import { pruneSnapshots, queueSnapshot, runSnapshot, scheduledSegmentations } from '../segmentation/segmentations.js';
 import { SEGMENTATION_QUEUE, type SegmentationJobs } from './queues.js';
 import type { QueueDefinition } from './runtime.js';
@@ -39,8 +39,14 @@ export const segmentationQueue: QueueDefinition = {
       }
       case 'clustering': {
         const { runId } = job.data as SegmentationJobs['clustering'];
-        const status = await runClustering({ db, runId, now: new Date(), limits });
-        logger.info({ runId, status }, 'clustering run');
+        try {
+          const status = await runClustering({ db, runId, now: new Date(), limits });
+          logger.info({ runId, status }, 'clustering run');
+        } catch (err) {
+          // Retrying a run that cannot succeed would repeat its sample pass for nothing.
+          if (isPermanentClusteringError(err)) throw new UnrecoverableError((err as Error).message);
+          throw err;
+        }
         return;
       }
       default:

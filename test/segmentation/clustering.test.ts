@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { describeCentroid, getClusteringRuns, meanSilhouette, nearest, queueClustering, runClustering, type ClusteringFeature } from '../../src/segmentation/clustering.js';
+import { ClusteringFailure, describeCentroid, getClusteringRuns, isPermanentClusteringError, meanSilhouette, nearest, queueClustering, runClustering, type ClusteringFeature } from '../../src/segmentation/clustering.js';
 import { createSegmentation, deleteSegmentation, evaluateSegmentation, segmentIdsOf } from '../../src/segmentation/segmentations.js';
 import { compileDefinition, getSegments, memberIds, type SegmentRow } from '../../src/segmentation/segments.js';
+import { RunBusyError } from '../../src/errors.js';
 import { createTestDb, type TestDb } from '../support/databases.js';
 
 /*
@@ -198,7 +199,7 @@ describe('clustering', () => {
     }
   });
 
-  test('a run killed mid-way leaves nothing behind and is run again by the next delivery; concurrent deliveries run it once', async () => {
+  test('a run killed mid-way leaves nothing behind and is run again by the next delivery; a delivery while another session holds it retries', async () => {
     const run = await queueClustering({ db, name: 'Interrupted', features: FEATURES, k: 3, now: NOW, limits: LIMITS });
     // Hold the member table so the run stops at its INSERT, after writing its segmentation and segments.
     const blocker = await db.pool.connect();
@@ -228,8 +229,18 @@ describe('clustering', () => {
     const left = await db.pool.query(`SELECT (SELECT count(*) FROM segmentations WHERE name = 'Interrupted')::int AS g, (SELECT count(*) FROM segments WHERE name LIKE 'Interrupted%')::int AS s`);
     expect(left.rows[0]).toEqual({ g: 0, s: 0 });
 
-    const again = await Promise.all([0, 1].map(() => runClustering({ db, runId: run.id, now: NOW, limits: LIMITS })));
-    expect(again.sort()).toEqual(['SKIPPED', 'SUCCEEDED']);
+    // While another session holds the run, a delivery retries later; after it, one skips.
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM clustering_runs WHERE id = $1 FOR UPDATE', [run.id]);
+      await expect(runClustering({ db, runId: run.id, now: NOW, limits: LIMITS })).rejects.toThrow(RunBusyError);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    expect(await runClustering({ db, runId: run.id, now: NOW, limits: LIMITS })).toBe('SUCCEEDED');
+    expect(await runClustering({ db, runId: run.id, now: NOW, limits: LIMITS })).toBe('SKIPPED');
     const [done] = await getClusteringRuns(db, [run.id]);
     expect(done).toMatchObject({ status: 'SUCCEEDED', assigned: 380, error: null });
     const counts = await db.pool.query(
@@ -239,11 +250,28 @@ describe('clustering', () => {
     expect(counts.rows[0]).toEqual({ n: 380, d: 380 });
   });
 
+  test('sensitive features flag the computed segments; fewer distinct points than k leaves no empty cluster', async () => {
+    await db.pool.query(`INSERT INTO attribute_definitions (key, type, description, is_sensitive) VALUES ('mood', 'NUMBER', 'Sensitive.', true) ON CONFLICT DO NOTHING`);
+    await db.pool.query(`UPDATE customers SET attributes = attributes || jsonb_build_object('mood', id % 2) WHERE id <= 380`);
+    try {
+      const { run, segments } = await cluster('Moods', { k: 4 }, [{ field: 'attributes.mood', transform: 'NONE' }]);
+      // Two distinct values: two clusters, whatever k asked for, none empty.
+      expect(run).toMatchObject({ status: 'SUCCEEDED', chosenK: 2, assigned: 380 });
+      expect(segments.map((x) => x.size)).toEqual([190, 190]);
+      expect(segments.every((x) => x.usesSensitiveFields.includes('attributes.mood'))).toBe(true);
+    } finally {
+      await db.pool.query(`UPDATE customers SET attributes = attributes - 'mood'`);
+    }
+  });
+
   test('a run that cannot succeed fails with its reason and leaves nothing behind', async () => {
     await db.pool.query(`INSERT INTO attribute_definitions (key, type, description) VALUES ('rare', 'NUMBER', 'Set on few.') ON CONFLICT DO NOTHING`);
     await db.pool.query(`UPDATE customers SET attributes = jsonb_build_object('rare', 1) WHERE id IN (1, 2)`);
     const run = await queueClustering({ db, name: 'Too few', features: [{ field: 'attributes.rare', transform: 'NONE' }], k: 3, now: NOW, limits: LIMITS });
-    await expect(runClustering({ db, runId: run.id, now: NOW, limits: LIMITS })).rejects.toThrow(/only 2 customers have every feature/);
+    const err = await runClustering({ db, runId: run.id, now: NOW, limits: LIMITS }).catch((e) => e);
+    expect(err).toBeInstanceOf(ClusteringFailure);
+    expect(isPermanentClusteringError(err)).toBe(true);
+    expect(err.message).toMatch(/only 2 customers have every feature/);
     const [failed] = await getClusteringRuns(db, [run.id]);
     expect(failed).toMatchObject({ status: 'FAILED', segmentationId: null });
     expect(failed.error).toMatch(/too few for 3 clusters/);

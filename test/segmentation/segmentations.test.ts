@@ -9,6 +9,7 @@ import {
   transitionMatrix,
   updateSegmentation,
 } from '../../src/segmentation/segmentations.js';
+import { RunBusyError } from '../../src/errors.js';
 import { createTestDb, type TestDb } from '../support/databases.js';
 
 /*
@@ -149,14 +150,24 @@ describe('snapshots', () => {
     ]);
   });
 
-  test('a snapshot is taken once: a second delivery skips it, a concurrent one skips while the first runs', async () => {
+  test('a snapshot is taken once: a delivery while another session holds it retries later, one after it skips', async () => {
     const id = await queueSnapshot({ db, segmentationId, trigger: 'API', now: NOW });
-    const [first, second] = await Promise.all([
-      runSnapshot({ db, snapshotId: id, now: NOW, limits: LIMITS }),
-      runSnapshot({ db, snapshotId: id, now: NOW, limits: LIMITS }),
-    ]);
-    expect([first, second].sort()).toEqual(['SKIPPED', 'SUCCEEDED']);
+    // Another session holds the run (a first delivery still running, or a dying one that may roll back).
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM segmentation_snapshots WHERE id = $1 FOR UPDATE', [id]);
+      await expect(runSnapshot({ db, snapshotId: id, now: NOW, limits: LIMITS })).rejects.toThrow(RunBusyError);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    const both = await Promise.allSettled([0, 1].map(() => runSnapshot({ db, snapshotId: id, now: NOW, limits: LIMITS })));
+    const outcomes = both.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).name)).sort();
+    expect(outcomes[1]).toBe('SUCCEEDED'); // one took it; the other skipped it or found it busy
+    expect(['RunBusyError', 'SKIPPED']).toContain(outcomes[0]);
     expect(await runSnapshot({ db, snapshotId: id, now: NOW, limits: LIMITS })).toBe('SKIPPED');
+    expect(await runSnapshot({ db, snapshotId: '987654321', now: NOW, limits: LIMITS })).toBe('SKIPPED');
     const { rows: n } = await db.pool.query(`SELECT count(*)::int AS n FROM segmentation_snapshot_blocks WHERE snapshot_id = $1`, [id]);
     expect(n[0].n).toBeGreaterThan(0);
     const { rows: dup } = await db.pool.query(

@@ -67,12 +67,17 @@ RETURNING id
 
 -- name: snapshot_mark_running
 -- Visible progress; the run itself happens under the row lock taken by snapshot_lock.
-UPDATE segmentation_snapshots SET status = 'RUNNING' WHERE id = :id AND status IN ('QUEUED', 'FAILED')
+-- SKIP LOCKED: never waits for a session holding the row (snapshot_lock then tells it is busy).
+UPDATE segmentation_snapshots SET status = 'RUNNING'
+WHERE id = (SELECT id FROM segmentation_snapshots WHERE id = :id AND status IN ('QUEUED', 'FAILED') FOR UPDATE SKIP LOCKED)
 
 -- name: snapshot_lock
--- The run's claim on its snapshot. SKIP LOCKED: a redelivered job finds the row locked while the
--- first delivery still runs (and skips); after a crash the lock is gone and the run starts over.
-SELECT segmentation_id AS "segmentationId", status FROM segmentation_snapshots WHERE id = :id FOR UPDATE SKIP LOCKED
+-- The run's claim on its snapshot. SKIP LOCKED: a redelivered job finds the row locked while another
+-- session holds it (status NULL, present: it retries later, since that session may yet roll back);
+-- after a crash the lock is gone and the run starts over. Not present: the snapshot was deleted.
+SELECT l.segmentation_id AS "segmentationId", l.status, EXISTS (SELECT 1 FROM segmentation_snapshots WHERE id = :id) AS present
+FROM (SELECT 1) one
+LEFT JOIN LATERAL (SELECT segmentation_id, status FROM segmentation_snapshots WHERE id = :id FOR UPDATE SKIP LOCKED) l ON true
 
 -- name: snapshot_counts
 -- Customers per code, from the blocks just written (a pass over ~2 bytes a customer).
@@ -87,7 +92,8 @@ SET status = 'SUCCEEDED', taken_at = :taken_at, legend = :legend, counts = :coun
 WHERE id = :id
 
 -- name: snapshot_fail
-UPDATE segmentation_snapshots SET status = 'FAILED', duration_ms = :duration_ms, error = :error WHERE id = :id
+-- Never over a success (a commit whose acknowledgement was lost looks like a failure to the worker).
+UPDATE segmentation_snapshots SET status = 'FAILED', duration_ms = :duration_ms, error = :error WHERE id = :id AND status <> 'SUCCEEDED'
 
 -- name: snapshot_columns
 id, segmentation_id AS "segmentationId", trigger, status, requested_at AS "requestedAt", taken_at AS "takenAt",
