@@ -1,9 +1,10 @@
 import type { Db } from '../db/database.js';
 import { bindNamed, loadSqlQueries } from '../db/sql.js';
+import { RunBusyError } from '../errors.js';
 import { refreshAllMetrics, refreshChangedMetrics, type RefreshKind } from './customer-metrics.js';
 import type { LifecycleThresholds } from './rfm.js';
 
-const Q = loadSqlQueries(import.meta.url, 'sql/metrics.sql', ['run_queue', 'run_start', 'run_finish', 'run_list'] as const);
+const Q = loadSqlQueries(import.meta.url, 'sql/metrics.sql', ['run_queue', 'run_claim', 'run_release', 'run_start', 'run_finish', 'run_list'] as const);
 
 export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 
@@ -27,28 +28,44 @@ export async function queueMetricsRun(options: { db: Db; kind: RefreshKind; now:
 }
 
 /**
- * Runs a recorded refresh and records its outcome. A run already RUNNING or SUCCEEDED is left alone
- * (a redelivered job does not refresh twice); a FAILED one may be retried. Errors are recorded, then
- * rethrown for the queue to retry.
+ * Runs a recorded refresh and records its outcome. The run is claimed by an advisory lock on a
+ * connection held meanwhile: a delivery that finds it claimed fails with RunBusyError (the queue
+ * retries it later), one that finds it SUCCEEDED skips it, and a run left RUNNING by a worker that
+ * died starts over. Errors are recorded, then rethrown for the queue to retry.
  */
 export async function runMetricsRefresh(options: { db: Db; runId: string; now: Date; thresholds?: LifecycleThresholds }): Promise<MetricsRun['status'] | 'SKIPPED'> {
   const { db, runId, now } = options;
   const clock = () => performance.now();
-  const started = await db.pool.query<{ kind: RefreshKind }>(bindNamed(Q.run_start, { id: runId, now }));
-  if (!started.rowCount) return 'SKIPPED';
-  const t0 = clock();
+  const claim = await db.pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => (broken ??= err);
+  claim.on('error', onError);
   try {
-    const refresh = started.rows[0].kind === 'FULL' ? refreshAllMetrics : refreshChangedMetrics;
-    const outcome = await refresh({ db, now, thresholds: options.thresholds });
-    await db.pool.query(
-      bindNamed(Q.run_finish, { id: runId, status: 'SUCCEEDED', customers: outcome.customers, duration_ms: Math.round(clock() - t0), error: null }),
-    );
-    return 'SUCCEEDED';
-  } catch (err) {
-    await db.pool
-      .query(bindNamed(Q.run_finish, { id: runId, status: 'FAILED', customers: null, duration_ms: Math.round(clock() - t0), error: String((err as Error).message ?? err).slice(0, 2000) }))
-      .catch(() => undefined);
-    throw err;
+    const { rows } = await claim.query<{ claimed: boolean }>(bindNamed(Q.run_claim, { id: runId }));
+    if (!rows[0].claimed) throw new RunBusyError(`metrics refresh ${runId}`);
+    try {
+      const started = await db.pool.query<{ kind: RefreshKind }>(bindNamed(Q.run_start, { id: runId, now }));
+      if (!started.rowCount) return 'SKIPPED';
+      const t0 = clock();
+      try {
+        const refresh = started.rows[0].kind === 'FULL' ? refreshAllMetrics : refreshChangedMetrics;
+        const outcome = await refresh({ db, now, thresholds: options.thresholds });
+        await db.pool.query(
+          bindNamed(Q.run_finish, { id: runId, status: 'SUCCEEDED', customers: outcome.customers, duration_ms: Math.round(clock() - t0), error: null }),
+        );
+        return 'SUCCEEDED';
+      } catch (err) {
+        await db.pool
+          .query(bindNamed(Q.run_finish, { id: runId, status: 'FAILED', customers: null, duration_ms: Math.round(clock() - t0), error: String((err as Error).message ?? err).slice(0, 2000) }))
+          .catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await claim.query(bindNamed(Q.run_release, { id: runId })).catch((e: Error) => (broken ??= e));
+    }
+  } finally {
+    claim.off('error', onError);
+    claim.release(broken);
   }
 }
 

@@ -15,8 +15,13 @@ export const metricsQueue: QueueDefinition = {
     if (job.name !== 'refresh') throw new UnrecoverableError(`unknown metrics job "${job.name}"`);
     const data = job.data as MetricsJobs['refresh'];
     const now = new Date();
-    const runId = data.runId ?? (data.kind ? await queueMetricsRun({ db, kind: data.kind, now }) : undefined);
-    if (!runId) throw new UnrecoverableError('a metrics job needs a runId or a kind');
+    let runId = data.runId;
+    if (!runId) {
+      if (!data.kind) throw new UnrecoverableError('a metrics job needs a runId or a kind');
+      // A scheduled refresh records its run once: a retried or redelivered job resumes that run.
+      runId = await queueMetricsRun({ db, kind: data.kind, now });
+      await job.updateData({ ...data, runId });
+    }
     const status = await runMetricsRefresh({ db, runId, now, thresholds: config.metrics.lifecycle });
     logger.info({ runId, status }, 'metrics refresh');
   },

@@ -198,14 +198,24 @@ ON CONFLICT (customer_id) DO UPDATE SET
 -- A refresh asked for (through the API or the schedule); its job carries only this id.
 INSERT INTO metrics_refreshes (kind, status, requested_at) VALUES (:kind, 'QUEUED', :now) RETURNING id
 
+-- name: run_claim
+-- A session-level advisory lock per run, held by the connection that runs it: released when the
+-- run ends or its session dies (a killed worker), whatever state the row was left in. The two-key
+-- form (class 724811, the run id) is a lock space apart from the refresh's one-key lock.
+SELECT pg_try_advisory_lock(724811, (:id::bigint % 2147483647)::int) AS claimed
+
+-- name: run_release
+SELECT pg_advisory_unlock(724811, (:id::bigint % 2147483647)::int)
+
 -- name: run_start
-UPDATE metrics_refreshes SET status = 'RUNNING', started_at = :now WHERE id = :id AND status IN ('QUEUED', 'FAILED') RETURNING kind
+-- Under the claim, a RUNNING row is a run whose worker died: it starts over. SUCCEEDED is final.
+UPDATE metrics_refreshes SET status = 'RUNNING', started_at = :now WHERE id = :id AND status IN ('QUEUED', 'FAILED', 'RUNNING') RETURNING kind
 
 -- name: run_finish
 -- Bookkeeping time (when it ended) is the database's clock; the metrics are as of the run's `now`.
 UPDATE metrics_refreshes
 SET status = :status, finished_at = clock_timestamp(), customers = :customers, duration_ms = :duration_ms, error = :error
-WHERE id = :id
+WHERE id = :id AND status <> 'SUCCEEDED'
 
 -- name: run_list
 -- metrics_refreshes_requested_at_idx.
