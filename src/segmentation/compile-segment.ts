@@ -202,6 +202,8 @@ export function compileSegmentList(
     if (kind !== want) throw badInput(at, 'INVALID_VALUE_TYPE', `${field.key} ${op} takes a ${want} value, got ${kind}`);
     const v = value as Record<string, unknown>;
     const typed = (raw: unknown, sub = at) => typedParam(field, raw, sub);
+    const custom = field.aggregate ? undefined : field.compare?.(ctx, op, value as Value);
+    if (custom) return custom;
     switch (op) {
       case 'EQ':
         return `${x} = ${typed(Object.values(v)[0])}`;

@@ -164,6 +164,8 @@ const arbPeriod: fc.Arbitrary<Period> = fc.oneof(
 function arbScalar(f: FieldDef): fc.Arbitrary<string | number | boolean> {
   switch (f.type) {
     case 'NUMBER':
+      // Ages on and around the birthdays' ages (Feb 29 born included), whole and fractional.
+      if (f.key === 'customer.age') return fc.constantFrom(17, 18, 19, 25, 26, 27, 33, 34, 36, 40, 55, 24.5, 33.5, -1, 0);
       return fc.constantFrom(...NUMBERS, 0.5, 4, 12.34, 250);
     case 'BOOLEAN':
       return fc.boolean();
@@ -278,4 +280,21 @@ test('the base is not trivial: conditions on it select some customers and not ot
   const some = await sqlSelect({ condition: { field: 'transactions.count', operator: 'GTE', value: { number: 1 }, params: { within: { amount: 30, unit: 'DAYS' } } } });
   expect(some.length).toBeGreaterThan(0);
   expect(some.length).toBeLessThan(base.customers.length - 1);
+});
+
+test('age comparisons, compiled as birth-date ranges, match the reference for every operator and age around the birthdays', async () => {
+  // Exhaustive where the random trees are sparse: NOW is 28 February of a common year, and the base
+  // has birthdays on that day, on 29 February and on 1 March.
+  const ages = [-1, 0, 17, 18, 19, 24.5, 25, 26, 27, 33, 33.5, 34, 35, 36, 37, 40, 55, 56];
+  const roots: SegmentNode[] = [];
+  for (const operator of ['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE'] as const)
+    for (const number of ages) roots.push({ condition: { field: 'customer.age', operator, value: { number } } });
+  for (const from of ages) for (const to of [25, 33, 33.5, 36, 56]) roots.push({ condition: { field: 'customer.age', operator: 'BETWEEN', value: { range: { from, to } } } });
+  let split = 0;
+  for (const root of [...roots, ...roots.map((r) => ({ not: r }))]) {
+    const want = evaluate(root, registry, base, NOW).sort((a, b) => Number(a) - Number(b));
+    expect(await sqlSelect(root), JSON.stringify(root)).toEqual(want);
+    if (want.length) split++;
+  }
+  expect(split).toBeGreaterThan(roots.length);
 });

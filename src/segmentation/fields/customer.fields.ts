@@ -25,6 +25,32 @@ export const customerFields: readonly FieldDef[] = [
     description: 'Age in whole years today (from the birth date).',
     sensitive: true,
     sql: (ctx) => `date_part('year', age(${ctx.today}::date, c.birth_date))::int`,
+    // As a birth-date range (age ≥ n ⇔ born on or before today − n years), which the planner can
+    // estimate and an index could serve; the generic form is opaque to both.
+    compare: (ctx, op, value) => {
+      const bornBy = (years: number) => `(${ctx.today}::date - make_interval(years => ${ctx.param(years)}::int))::date`;
+      const atLeast = (n: number) => `c.birth_date <= ${bornBy(n)}`;
+      const atMost = (n: number) => `c.birth_date > ${bornBy(n + 1)}`;
+      const sane = (...xs: number[]) => xs.every((x) => Number.isFinite(x) && Math.abs(x) <= 200);
+      const n = (value as { number?: number }).number;
+      const range = (value as { range?: { from: number; to: number } }).range;
+      if (op === 'BETWEEN' && range && sane(range.from, range.to)) return `${atLeast(Math.ceil(range.from))} AND ${atMost(Math.floor(range.to))}`;
+      if (typeof n !== 'number' || !sane(n)) return undefined;
+      switch (op) {
+        case 'GTE':
+          return atLeast(Math.ceil(n));
+        case 'GT':
+          return atLeast(Math.floor(n) + 1);
+        case 'LTE':
+          return atMost(Math.floor(n));
+        case 'LT':
+          return atMost(Math.ceil(n) - 1);
+        case 'EQ':
+          return Number.isInteger(n) ? `${atLeast(n)} AND ${atMost(n)}` : undefined;
+        default:
+          return undefined;
+      }
+    },
   },
   {
     key: 'customer.days_to_birthday',

@@ -1,4 +1,4 @@
-import type { Condition, Operator } from '../rules.js';
+import type { Condition, Operator, Value } from '../rules.js';
 
 export type FieldType = 'STRING' | 'ENUM' | 'NUMBER' | 'BOOLEAN' | 'DATE' | 'DATETIME' | 'LIST';
 
@@ -55,6 +55,11 @@ export interface FieldDef {
    * `SELECT customer_id, <aggregate> AS v ... GROUP BY customer_id` (the compiler joins it).
    */
   sql(ctx: SqlContext, condition: Condition): string;
+  /**
+   * An index-friendly form of a comparison (same truth value, NULL when the field is NULL), or
+   * undefined for the generic `sql(...) <op> value`. Called once the value has been checked.
+   */
+  compare?(ctx: SqlContext, op: Operator, value: Value): string | undefined;
 }
 
 export function operatorsOf(f: FieldDef): readonly Operator[] {
