@@ -1,0 +1,68 @@
+import { DateTime } from 'luxon';
+
+/**
+ * Local wall-clock times in a customer's time zone, resolved to instants the way the contact rules
+ * need: a local time that does not exist (the spring-forward gap) moves forward to the first valid
+ * instant, i.e. the transition itself; an ambiguous one (the fall-back overlap) is its first
+ * occurrence. Weeks are ISO weeks (Monday first).
+ */
+
+/** A zone Luxon knows, else the error names it (callers validate zones on input). */
+function zoned(instant: Date, zone: string): DateTime {
+  const dt = DateTime.fromJSDate(instant, { zone });
+  if (!dt.isValid) throw new Error(`unknown time zone "${zone}"`);
+  return dt;
+}
+
+/** Whether `zone` is an IANA zone this runtime knows. */
+export function isValidTimeZone(zone: string): boolean {
+  return DateTime.now().setZone(zone).isValid;
+}
+
+/**
+ * The instant of local wall time `date` + `minutes` (minutes after midnight, 0..1440) in `zone`.
+ * The offsets in force a day before and a day after are tried: a wall time they both give is
+ * unambiguous, two give the fall-back overlap (the earlier is kept), none a spring-forward gap,
+ * where the first instant whose wall time is at or after it is found by bisection.
+ */
+export function localInstant(date: { year: number; month: number; day: number }, minutes: number, zone: string): Date {
+  const target = DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone: 'UTC' }).plus({ minutes });
+  const probe = DateTime.fromMillis(target.toMillis(), { zone });
+  if (!probe.isValid) throw new Error(`unknown time zone "${zone}"`);
+  const wallKey = (d: DateTime) => d.year * 1e8 + d.month * 1e6 + d.day * 1e4 + d.hour * 100 + d.minute;
+  const want = wallKey(target);
+  const offsets = new Set([-1, 0, 1].map((days) => probe.plus({ days }).offset));
+  const found = [...offsets]
+    .map((offset) => target.toMillis() - offset * 60_000)
+    .filter((ms) => wallKey(DateTime.fromMillis(ms, { zone })) === want && DateTime.fromMillis(ms, { zone }).second === 0);
+  if (found.length) return new Date(Math.min(...found));
+  // A gap: the wall time never shows. The first instant whose wall time is at or after it.
+  let lo = target.toMillis() - 16 * 3_600_000;
+  let hi = target.toMillis() + 16 * 3_600_000;
+  while (hi - lo > 1000) {
+    const mid = Math.floor((lo + hi) / 2 / 1000) * 1000;
+    if (wallKey(DateTime.fromMillis(mid, { zone })) >= want) hi = mid;
+    else lo = mid;
+  }
+  return new Date(hi);
+}
+
+/** The local calendar date of an instant. */
+export function localDate(instant: Date, zone: string): { year: number; month: number; day: number; weekday: number; minutes: number } {
+  const d = zoned(instant, zone);
+  return { year: d.year, month: d.month, day: d.day, weekday: d.weekday, minutes: d.hour * 60 + d.minute + d.second / 60 + d.millisecond / 60_000 };
+}
+
+/** The local date `days` after the local date of `instant`. */
+export function addLocalDays(date: { year: number; month: number; day: number }, days: number): { year: number; month: number; day: number } {
+  const d = DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone: 'UTC' }).plus({ days });
+  return { year: d.year, month: d.month, day: d.day };
+}
+
+/** [start, end) of the local calendar day or ISO week (Monday) holding `instant`. */
+export function calendarWindow(instant: Date, unit: 'DAY' | 'WEEK', zone: string): { start: Date; end: Date } {
+  const l = localDate(instant, zone);
+  const first = unit === 'DAY' ? l : addLocalDays(l, 1 - l.weekday);
+  const next = addLocalDays(first, unit === 'DAY' ? 1 : 7);
+  return { start: localInstant(first, 0, zone), end: localInstant(next, 0, zone) };
+}
