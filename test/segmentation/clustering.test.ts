@@ -4,6 +4,7 @@ import { createSegmentation, deleteSegmentation, evaluateSegmentation, segmentId
 import { compileDefinition, getSegments, memberIds, type SegmentRow } from '../../src/segmentation/segments.js';
 import { RunBusyError } from '../../src/errors.js';
 import { createTestDb, type TestDb } from '../support/databases.js';
+import { rng } from '../support/random.js';
 
 /*
  * Clustering on a base of known blobs: the chosen k, clusters equal to the blobs, centres near the
@@ -14,18 +15,6 @@ import { createTestDb, type TestDb } from '../support/databases.js';
 
 const NOW = new Date('2026-06-15T12:00:00.000Z');
 const LIMITS = { maxDepth: 8 };
-
-/** mulberry32: a tiny seeded PRNG, so a failure reproduces. */
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Row {
   id: number;
@@ -218,7 +207,7 @@ describe('clustering', () => {
         pid = waiting[0]?.pid;
         if (!pid) await new Promise((r) => setTimeout(r, 25));
       }
-      expect(pid).toBeDefined();
+      expect(pid).toEqual(expect.any(Number));
       // What a worker killed at that point leaves: its session gone, its transaction with it.
       await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
       expect(await dying).toMatch(/terminat/);

@@ -10,6 +10,7 @@ import type { Condition, Period, SegmentNode, Value } from '../../src/segmentati
 import { expectedKind } from '../../src/segmentation/compile-segment.js';
 import { createTestDb, type TestDb } from '../support/databases.js';
 import { evaluate, type RefBase, type RefCustomer } from './reference-evaluator.js';
+import { rng } from '../support/random.js';
 
 /*
  * Property: for random rule trees over a random small base, the compiled SQL selects exactly the
@@ -26,17 +27,6 @@ let db: TestDb;
 let registry: FieldRegistry;
 const base: RefBase = { customers: [], transactions: [], events: [] };
 const covered = new Set<string>();
-
-/** mulberry32, so that the base is the same on every run. */
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DAYS_AGO = [0, 1, 7, 13, 14, 15, 29, 30, 31, 89, 90, 91, 365];
 const STRINGS = ['FR', 'DE', 'Paris', 'paris', 'Lyon', '75011', '75', 'x%_y', 'web_ads', 'gold'];

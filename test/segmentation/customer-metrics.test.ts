@@ -3,6 +3,7 @@ import { recordTransactions, upsertCustomers } from '../../src/ingestion/bulk-wr
 import { loadCutPoints, refreshAllMetrics, refreshChangedMetrics, type CutPoints } from '../../src/segmentation/customer-metrics.js';
 import { DEFAULT_LIFECYCLE, lifecycleStage, predictedClv, rfmGroup, scoreHigherIsBetter, scoreRecency } from '../../src/segmentation/rfm.js';
 import { createTestDb, type TestDb } from '../support/databases.js';
+import { rng } from '../support/random.js';
 
 /*
  * The SQL refresh against a straightforward in-memory computation of the same rules (rfm.ts) on a
@@ -11,18 +12,6 @@ import { createTestDb, type TestDb } from '../support/databases.js';
 
 const NOW = new Date('2026-06-15T12:00:00.000Z');
 const DAY = 86_400_000;
-
-/** mulberry32: a tiny seeded PRNG, so a failure reproduces. */
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Tx {
   externalId: string;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { PROFILE_DIMENSIONS, PROFILE_METRICS, profileSegment } from '../../src/segmentation/profile.js';
 import { createTestDb, type TestDb } from '../support/databases.js';
+import { rng } from '../support/random.js';
 
 /*
  * segmentProfile against a straightforward in-memory computation on a random base: means and
@@ -10,17 +11,6 @@ import { createTestDb, type TestDb } from '../support/databases.js';
 
 const NOW = new Date('2026-06-15T12:00:00.000Z');
 const TODAY = '2026-06-15';
-
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Cust {
   id: number;

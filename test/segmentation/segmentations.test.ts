@@ -11,6 +11,7 @@ import {
 } from '../../src/segmentation/segmentations.js';
 import { RunBusyError } from '../../src/errors.js';
 import { createTestDb, type TestDb } from '../support/databases.js';
+import { rng } from '../support/random.js';
 
 /*
  * Segmentations against an in-memory evaluation: first match wins, everyone else, erased customers
@@ -20,18 +21,6 @@ import { createTestDb, type TestDb } from '../support/databases.js';
 
 const NOW = new Date('2026-06-15T12:00:00.000Z');
 const LIMITS = { maxDepth: 8 };
-
-/** mulberry32: a tiny seeded PRNG, so a failure reproduces. */
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Row {
   id: string;
