@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js';
 import { bindNamed, loadSqlQueries } from '../db/sql.js';
+import { withConnection } from '../db/transaction.js';
 import { RunBusyError } from '../errors.js';
 import { refreshAllMetrics, refreshChangedMetrics, type RefreshKind } from './customer-metrics.js';
 import type { LifecycleThresholds } from './rfm.js';
@@ -36,11 +37,7 @@ export async function queueMetricsRun(options: { db: Db; kind: RefreshKind; now:
 export async function runMetricsRefresh(options: { db: Db; runId: string; now: Date; thresholds?: LifecycleThresholds }): Promise<MetricsRun['status'] | 'SKIPPED'> {
   const { db, runId, now } = options;
   const clock = () => performance.now();
-  const claim = await db.pool.connect();
-  let broken: Error | undefined;
-  const onError = (err: Error) => (broken ??= err);
-  claim.on('error', onError);
-  try {
+  return withConnection(db, async (claim, markBroken) => {
     const { rows } = await claim.query<{ claimed: boolean }>(bindNamed(Q.run_claim, { id: runId }));
     if (!rows[0].claimed) throw new RunBusyError(`metrics refresh ${runId}`);
     try {
@@ -61,12 +58,9 @@ export async function runMetricsRefresh(options: { db: Db; runId: string; now: D
         throw err;
       }
     } finally {
-      await claim.query(bindNamed(Q.run_release, { id: runId })).catch((e: Error) => (broken ??= e));
+      await claim.query(bindNamed(Q.run_release, { id: runId })).catch(markBroken);
     }
-  } finally {
-    claim.off('error', onError);
-    claim.release(broken);
-  }
+  });
 }
 
 /** The latest refreshes, newest first. */
