@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_CONTACT_RULES, decide, type ContactRule, type HistoryEntry } from '../../src/policy/contact-rules.js';
-import { calendarWindow, localInstant } from '../../src/policy/local-time.js';
+import { DEFAULT_CONTACT_RULES, decide, type ContactRule, type HistoryEntry } from '../../src/campaigns/contact-policy.js';
+import { calendarWindow, localInstant } from '../../src/campaigns/local-time.js';
 
 /*
  * The contact rules as pure functions, table-driven: each rule kind, their combination (DROP over
