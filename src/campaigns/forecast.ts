@@ -1,0 +1,165 @@
+import type { Db } from '../db/database.js';
+import { compileAudience, decideFor, ledgerOutcome, loadHistories, loadOverrides, type AudienceSettings } from './audience.js';
+import type { CampaignDetail } from './campaigns.js';
+import type { Channel, ContactRule } from './contact-policy.js';
+
+/*
+ * The pre-send forecast: who a campaign would reach now, and why not, with the same precedence and
+ * the same rules as a run (audience.ts). Counts only: one aggregate query over the base, then the
+ * rules on distinct inputs.
+ */
+
+export interface ReasonCount {
+  /** EXCLUDED, NO_CONSENT, NO_ADDRESS, BLOCKLISTED, DUPLICATE_ADDRESS, HELD_OUT, OVER_MAX_RECIPIENTS, SKIPPED_LATE, or a rule's reason (CAP_REACHED, MIN_GAP, QUIET_HOURS, WEEKDAY, CUSTOMER_CAP, CUSTOMER_PAUSED). */
+  reason: string;
+  /** The contact policy (or customer override) behind a rule reason. */
+  ruleId: string | null;
+  /** What happens: SUPPRESSED, HELD_OUT, DEFERRED (still sent later, before expiry) or EXPIRED. */
+  outcome: 'SUPPRESSED' | 'HELD_OUT' | 'DEFERRED' | 'EXPIRED';
+  count: number;
+}
+
+export interface ChannelCount {
+  channel: Channel;
+  /** Expected to be sent on this channel (now or deferred). */
+  expected: number;
+  /** Sent now (not deferred). */
+  now: number;
+  /** Messages on this channel if everyone targeted were sent one on their intended channel. */
+  everyone: number;
+  /** everyone − expected (never below 0): messages avoided by targeting, consent and rules. */
+  avoided: number;
+}
+
+export interface AudienceForecast {
+  /** Customers in the target segments (union). */
+  targeted: number;
+  /** Removed by excluded segments. */
+  excluded: number;
+  /** Every person not sent to, by reason (one reason each), largest first. */
+  reasons: ReasonCount[];
+  heldOut: number;
+  /** Expected messages: sent now plus deferred (a deferral is only decided when it fits before expiry). */
+  expected: number;
+  deferred: number;
+  byChannel: ChannelCount[];
+  byVariant: { variant: string; expected: number }[];
+  avoided: number;
+  /** avoided emails × gramsPerEmail + avoided SMS × gramsPerSms. */
+  co2SavedGrams: number;
+  /** Distinct inputs the rules were run on (groups plus customers with history). */
+  decisions: number;
+  ms: number;
+}
+
+export interface Co2Factors {
+  gramsPerEmail: number;
+  gramsPerSms: number;
+}
+
+interface Row {
+  reason: string | null;
+  intended: Channel;
+  chosen: Channel | null;
+  fallback: Channel | null;
+  variant_idx: number | null;
+  tz: string;
+  seg_bits: number;
+  individual: string | null;
+  n: string;
+}
+
+/** Forecasts a campaign's audience at `now` against today's contact history. */
+export async function forecastAudience(options: {
+  db: Db;
+  detail: CampaignDetail;
+  rules: readonly ContactRule[];
+  now: Date;
+  settings: AudienceSettings;
+  co2: Co2Factors;
+  latenessMs: number;
+}): Promise<AudienceForecast> {
+  const t0 = performance.now();
+  const { db, detail, rules, now } = options;
+  const q = await compileAudience({ db, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs });
+  const { rows } = await db.pool.query<Row>(
+    `${q.sql}
+     SELECT reason, intended, chosen, fallback, variant_idx, tz, seg_bits, CASE WHEN has_history THEN id END AS individual, count(*) AS n
+     FROM final GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`,
+    q.params,
+  );
+  const individuals = rows.filter((r) => r.individual !== null).map((r) => r.individual!);
+  const [histories, overrides] = await Promise.all([loadHistories(db.pool, individuals, q.lookbackFrom), loadOverrides(db.pool, individuals)]);
+
+  const reasons = new Map<string, ReasonCount>();
+  const addReason = (reason: string, ruleId: string | null, outcome: ReasonCount['outcome'], n: number) => {
+    const key = `${outcome}|${reason}|${ruleId}`;
+    const r = reasons.get(key) ?? { reason, ruleId, outcome, count: 0 };
+    r.count += n;
+    reasons.set(key, r);
+  };
+  const everyone: Record<Channel, number> = { EMAIL: 0, SMS: 0 };
+  const expected: Record<Channel, number> = { EMAIL: 0, SMS: 0 };
+  const sentNow: Record<Channel, number> = { EMAIL: 0, SMS: 0 };
+  const byVariant = q.variantKeys.map(() => 0);
+  let targeted = 0;
+  let deferred = 0;
+  let decisions = 0;
+  for (const r of rows) {
+    const n = Number(r.n);
+    targeted += n;
+    everyone[r.intended] += n;
+    if (r.reason !== null) {
+      addReason(r.reason, null, r.reason === 'HELD_OUT' ? 'HELD_OUT' : 'SUPPRESSED', n);
+      continue;
+    }
+    decisions++;
+    const { decision } = decideFor({
+      detail,
+      rules,
+      policySegments: q.policySegments,
+      now,
+      latenessMs: options.latenessMs,
+      input: {
+        chosen: r.chosen!,
+        fallback: r.fallback,
+        tz: r.tz,
+        segBits: r.seg_bits,
+        history: r.individual ? (histories.get(r.individual) ?? []) : [],
+        overrides: r.individual ? (overrides.get(r.individual) ?? null) : null,
+      },
+    });
+    const o = ledgerOutcome(decision);
+    if (o.outcome === 'RESERVED' || o.outcome === 'DEFERRED') {
+      expected[o.channel!] += n;
+      byVariant[r.variant_idx ?? 0] += n;
+      if (o.outcome === 'RESERVED') sentNow[o.channel!] += n;
+      else {
+        deferred += n;
+        addReason(o.reason!, o.ruleId, 'DEFERRED', n);
+      }
+    } else addReason(o.reason!, o.ruleId, o.outcome, n);
+  }
+  const channels: Channel[] = ['EMAIL', 'SMS'];
+  const byChannel = channels
+    .filter((c) => everyone[c] > 0 || expected[c] > 0)
+    .map((c) => ({ channel: c, expected: expected[c], now: sentNow[c], everyone: everyone[c], avoided: Math.max(0, everyone[c] - expected[c]) }));
+  const total = expected.EMAIL + expected.SMS;
+  const avoidedEmail = Math.max(0, everyone.EMAIL - expected.EMAIL);
+  const avoidedSms = Math.max(0, everyone.SMS - expected.SMS);
+  const list = [...reasons.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+  return {
+    targeted,
+    excluded: reasons.get('SUPPRESSED|EXCLUDED|null')?.count ?? 0,
+    reasons: list,
+    heldOut: reasons.get('HELD_OUT|HELD_OUT|null')?.count ?? 0,
+    expected: total,
+    deferred,
+    byChannel,
+    byVariant: q.variantKeys.map((variant, i) => ({ variant, expected: byVariant[i] })),
+    avoided: Math.max(0, targeted - total),
+    co2SavedGrams: Math.round((avoidedEmail * options.co2.gramsPerEmail + avoidedSms * options.co2.gramsPerSms) * 10) / 10,
+    decisions,
+    ms: Math.round(performance.now() - t0),
+  };
+}
