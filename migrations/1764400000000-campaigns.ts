@@ -176,7 +176,9 @@ export class Campaigns1764400000000 implements MigrationInterface {
         CONSTRAINT messages_run_customer_key UNIQUE (run_id, customer_id, run_at),
         CONSTRAINT messages_reason_check CHECK ((outcome IN ('SUPPRESSED', 'EXPIRED', 'FAILED', 'CANCELLED')) <= (reason IS NOT NULL))
       )`);
-    await q.query(`CREATE INDEX messages_campaign_idx ON messages (campaign_id, outcome, id)`);
+    // Ledger pages of a campaign, all outcomes or one (keyset on id).
+    await q.query(`CREATE INDEX messages_campaign_idx ON messages (campaign_id, id)`);
+    await q.query(`CREATE INDEX messages_campaign_outcome_idx ON messages (campaign_id, outcome, id)`);
     await q.query(`
       CREATE INDEX messages_contact_history_idx ON messages (customer_id, contact_at)
         WHERE outcome IN ('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN')`);

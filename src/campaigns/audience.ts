@@ -50,7 +50,7 @@ export interface AudienceSettings {
 
 /** The SQL of steps 1–5 and what the rules step needs to read its rows. */
 export interface AudienceQuery {
-  /** A CTE list ending in `final (id, reason, intended, chosen, fallback, address, variant_idx, tz, seg_bits, has_history)`. */
+  /** A CTE list ending in `final (id, reason, intended, chosen, fallback, address, fallback_address, variant_idx, tz, seg_bits, has_history)`. */
   sql: string;
   params: unknown[];
   /** Segment ids of segment-scoped rules, bit i of seg_bits = member of policySegments[i]. */
@@ -174,7 +174,8 @@ elig AS (
          CASE chosen WHEN 'EMAIL' THEN email ELSE phone END AS address,
          -- The fallback for rules that say FALLBACK: the other channel, when it has content and passes the checks.
          CASE WHEN chosen = intended AND other_block IS NULL THEN other
-              WHEN chosen <> intended AND intended_block IS NULL THEN intended END AS fallback
+              WHEN chosen <> intended AND intended_block IS NULL THEN intended END AS fallback,
+         email, phone
   FROM chosen WHERE reason IS NULL
 ),
 shared AS (
@@ -205,11 +206,12 @@ history AS (
   SELECT customer_id FROM customer_contact_preferences
 ),
 final AS (
-  SELECT id, reason, intended, chosen AS chosen, NULL::text AS fallback, NULL::text AS address, NULL::int AS variant_idx,
-         tz, seg_bits, false AS has_history
+  SELECT id, reason, intended, chosen AS chosen, NULL::text AS fallback, NULL::text AS address, NULL::text AS fallback_address,
+         NULL::int AS variant_idx, tz, seg_bits, false AS has_history
   FROM chosen WHERE reason IS NOT NULL
   UNION ALL
-  SELECT c.id, c.final_reason, c.intended, c.chosen, c.fallback, c.address, c.variant_idx, c.tz, c.seg_bits,
+  SELECT c.id, c.final_reason, c.intended, c.chosen, c.fallback, c.address,
+         CASE c.fallback WHEN 'EMAIL' THEN c.email WHEN 'SMS' THEN c.phone END, c.variant_idx, c.tz, c.seg_bits,
          c.final_reason IS NULL AND h.customer_id IS NOT NULL
   FROM capped c LEFT JOIN history h ON h.customer_id = c.id
 )`;
