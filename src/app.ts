@@ -7,7 +7,7 @@ import { startHttpServer, type HttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
 import { connectRedis } from './redis.js';
 import type { Services } from './services.js';
-import { createQueues, installMetricsSchedules, installSnapshotSchedule } from './workers/queues.js';
+import { createQueues, installCampaignTick, installMetricsSchedules, installSnapshotSchedule } from './workers/queues.js';
 import { startWorkers, type RunningWorkers } from './workers/runtime.js';
 
 export type Mode = 'all' | 'api' | 'worker';
@@ -61,6 +61,7 @@ export async function startApp(options: { config: Config; logger: Logger; mode: 
       app.workers = startWorkers({ config, db, logger, redis });
       await installMetricsSchedules(services.queues, config.metrics);
       await installSnapshotSchedule(services.queues, config.snapshots);
+      await installCampaignTick(services.queues, config.campaigns);
     }
   } catch (err) {
     await app.stop().catch(() => undefined);

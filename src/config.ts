@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidTimeZone } from './campaigns/local-time.js';
 
 /**
  * The one place that reads the environment. Everything else receives a `Config`.
@@ -50,6 +51,17 @@ const schema = z.object({
   LIFECYCLE_AT_RISK_DAYS: z.coerce.number().int().min(1).default(180),
   LIFECYCLE_LAPSED_DAYS: z.coerce.number().int().min(1).default(365),
   LIFECYCLE_LOYAL_MIN_PURCHASES: z.coerce.number().int().min(1).default(4),
+  CAMPAIGN_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+  CAMPAIGN_LATENESS_LIMIT_MINUTES: z.coerce.number().int().min(0).max(10080).default(60),
+  CAMPAIGN_DEFAULT_TIME_ZONE: z.string().refine(isValidTimeZone, 'unknown IANA time zone').default('Europe/Paris'),
+  CHANNEL_FALLBACK_ORDER: z
+    .string()
+    .transform((v) => v.split(',').map((c) => c.trim().toUpperCase()))
+    .pipe(z.array(z.enum(['EMAIL', 'SMS'])).min(1).refine((a) => new Set(a).size === a.length, 'a channel is listed twice'))
+    .default(['EMAIL', 'SMS']),
+  CO2_GRAMS_PER_EMAIL: z.coerce.number().min(0).max(1000).default(4),
+  CO2_GRAMS_PER_SMS: z.coerce.number().min(0).max(1000).default(0.014),
+  LINK_SIGNING_SECRET: z.string().min(16).optional(),
 });
 
 export type Config = Readonly<{
@@ -91,7 +103,25 @@ export type Config = Readonly<{
     /** Snapshots older than this many days are deleted by the scheduled run; 0 keeps them all. */
     retentionDays: number;
   };
+  campaigns: {
+    /** Seconds between two looks for due campaigns. */
+    tickSeconds: number;
+    /** A run found due later than this (the service was down) is skipped, not sent late; a campaign may set its own. */
+    latenessLimitMinutes: number;
+    /** Time zone of customers without one: quiet hours, calendar windows, local-time schedules. */
+    defaultTimeZone: string;
+    /** PREFERRED campaigns: channels tried after the customer's own preference, in order. */
+    fallbackOrder: readonly ('EMAIL' | 'SMS')[];
+    /** CO2 estimate of one message, for the forecast's "saved" figure (the brief cites 4–12 g an email). */
+    co2GramsPerEmail: number;
+    co2GramsPerSms: number;
+    /** HMAC key of unsubscribe links (required in production). */
+    linkSigningSecret: string;
+  };
 }>;
+
+/** The unsubscribe-link key outside production: public, so links signed with it prove nothing. */
+const DEVELOPMENT_LINK_SECRET = 'cible-development-link-secret';
 
 /** Thrown when the environment does not validate; its message lists every bad variable. */
 export class ConfigError extends Error {}
@@ -105,6 +135,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const isDev = e.NODE_ENV !== 'production';
+  // Unsubscribe links signed with a published key could be forged to unsubscribe anyone.
+  if (!isDev && !e.LINK_SIGNING_SECRET) throw new ConfigError('invalid configuration: LINK_SIGNING_SECRET is required in production (16+ characters)');
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -150,6 +182,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     snapshots: { cron: e.SNAPSHOT_CRON, retentionDays: e.SNAPSHOT_RETENTION_DAYS },
+    campaigns: {
+      tickSeconds: e.CAMPAIGN_TICK_SECONDS,
+      latenessLimitMinutes: e.CAMPAIGN_LATENESS_LIMIT_MINUTES,
+      defaultTimeZone: e.CAMPAIGN_DEFAULT_TIME_ZONE,
+      fallbackOrder: e.CHANNEL_FALLBACK_ORDER as ('EMAIL' | 'SMS')[],
+      co2GramsPerEmail: e.CO2_GRAMS_PER_EMAIL,
+      co2GramsPerSms: e.CO2_GRAMS_PER_SMS,
+      linkSigningSecret: e.LINK_SIGNING_SECRET ?? DEVELOPMENT_LINK_SECRET,
+    },
   });
 }
 

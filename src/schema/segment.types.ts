@@ -1,6 +1,7 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Customer } from './customer.entity.js';
+import { Channel } from './enums.js';
 import { PageInfo } from './page.type.js';
 
 export enum SegmentOperator {
@@ -95,13 +96,17 @@ export class PropertyFilterInput {
   @Field() value: string;
 }
 
-@InputType({ description: 'Filters of aggregate fields (transactions.*, events.count): which rows count.' })
+@InputType({ description: 'Filters of aggregate fields (transactions.*, events.count, responses.*): which rows count. Which ones a field takes: segmentFields.' })
 export class ConditionParamsInput {
   @Field(() => String, { nullable: true }) category?: string | null;
   @Field(() => String, { nullable: true, description: 'Required by events.count.' }) eventName?: string | null;
   @Field(() => PeriodInput, { nullable: true, description: 'Rows in (now − period, now].' }) within?: PeriodInput | null;
   @Field(() => DateRangeInput, { nullable: true, description: 'Rows in [from, to) (date-times).' }) between?: DateRangeInput | null;
   @Field(() => [PropertyFilterInput], { nullable: true }) properties?: PropertyFilterInput[] | null;
+  @Field(() => ID, { nullable: true, description: 'responses.*: only this campaign (an unknown campaign matches no message).' }) campaignId?: string | null;
+  @Field(() => Channel, { nullable: true, description: 'responses.*: only messages sent on this channel.' }) channel?: Channel | null;
+  @Field(() => Int, { nullable: true, description: 'Required by responses.ignored_last: how many of the most recent received messages (1–50).' })
+  lastReceived?: number | null;
 }
 
 @InputType({ description: 'A condition on one field (see segmentFields).' })
@@ -146,14 +151,14 @@ export class UpdateSegmentInput {
 @ObjectType({ simpleResolvers: true, description: 'A field segment rules may use, with what a rule editor needs to offer it.' })
 export class SegmentField {
   @Field() key: string;
-  @Field({ description: 'customer, attribute, metrics, transactions, events or consent.' }) family: string;
+  @Field({ description: 'customer, attribute, metrics, transactions, events, consent or responses.' }) family: string;
   @Field(() => SegmentFieldType) type: SegmentFieldType;
   @Field(() => [SegmentOperator]) operators: SegmentOperator[];
   @Field(() => [String], { nullable: true, description: 'Closed list of values, when there is one.' }) values: string[] | null;
   @Field() description: string;
   @Field({ description: 'Gender, birth date, sensitive attributes: segments using them are flagged.' }) sensitive: boolean;
   @Field({ description: 'A count or sum: 0 when nothing matches, never "not set".' }) aggregate: boolean;
-  @Field(() => [String], { description: 'Filters it accepts (category, eventName, within, between, properties).' }) params: string[];
+  @Field(() => [String], { description: 'Filters it accepts (category, eventName, within, between, properties, campaignId, channel, lastReceived).' }) params: string[];
   @Field(() => [String]) requiredParams: string[];
 }
 

@@ -45,6 +45,9 @@ const NODE_KEYS = ['and', 'or', 'not', 'condition', 'segment'] as const;
 const VALUE_KEYS = ['string', 'number', 'boolean', 'date', 'datetime', 'list', 'range', 'period'] as const;
 const MAX_LIST = 1000;
 const MAX_PERIOD_DAYS = 36_500;
+const CHANNELS = ['EMAIL', 'SMS'] as const;
+/** "Ignored the last N": beyond 50 a sunset rule has long since applied, and each N is an index read per customer. */
+const MAX_LAST_RECEIVED = 50;
 
 /**
  * Compiles a definition into one query. Field names come only from the registry and operators from
@@ -364,6 +367,14 @@ function checkParams(field: FieldDef, params: ConditionParams | undefined, at: s
   if (params?.eventName !== undefined && (typeof params.eventName !== 'string' || !/^[a-z][a-z0-9_.:-]{0,99}$/.test(params.eventName)))
     throw badInput(`${at}.eventName`, 'INVALID_EVENT_NAME', 'an event name is snake_case');
   if (params?.category !== undefined) checkString(params.category, `${at}.category`);
+  // A well-formed id of a campaign that does not exist (or was deleted with its ledger) is accepted
+  // and matches no message: saved segments keep compiling after a campaign is deleted.
+  if (params?.campaignId !== undefined && (typeof params.campaignId !== 'string' || !/^[1-9]\d{0,17}$/.test(params.campaignId)))
+    throw badInput(`${at}.campaignId`, 'INVALID_ID', 'campaignId must be a campaign id');
+  if (params?.channel !== undefined && !(CHANNELS as readonly unknown[]).includes(params.channel))
+    throw badInput(`${at}.channel`, 'NOT_ALLOWED', `channel is one of ${CHANNELS.join(', ')}`);
+  if (params?.lastReceived !== undefined && (!Number.isInteger(params.lastReceived) || params.lastReceived < 1 || params.lastReceived > MAX_LAST_RECEIVED))
+    throw badInput(`${at}.lastReceived`, 'OUT_OF_RANGE', `lastReceived is a whole number from 1 to ${MAX_LAST_RECEIVED}`);
   (params?.properties ?? []).forEach((p, i) => {
     checkString(p?.key, `${at}.properties[${i}].key`);
     checkString(p?.value, `${at}.properties[${i}].value`);

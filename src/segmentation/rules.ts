@@ -57,13 +57,19 @@ export type Value =
   | { range: { from: number | string; to: number | string } }
   | { period: Period };
 
-/** Filters of aggregate conditions (transactions, events): which rows count. */
+/** Filters of aggregate conditions (transactions, events, campaign responses): which rows count. */
 export interface ConditionParams {
   category?: string;
   eventName?: string;
   within?: Period;
   between?: { from: string; to: string };
   properties?: { key: string; value: string }[];
+  /** One campaign's messages and responses (a campaign id). */
+  campaignId?: string;
+  /** Messages sent, and responses to messages sent, on this channel. */
+  channel?: 'EMAIL' | 'SMS';
+  /** How many of the customer's most recent received messages (responses.ignored_last). */
+  lastReceived?: number;
 }
 
 export interface Condition {

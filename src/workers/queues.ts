@@ -5,6 +5,7 @@ import type { AnalyzableTable } from '../db/statistics.js';
 export const MAINTENANCE_QUEUE = 'maintenance';
 export const METRICS_QUEUE = 'metrics';
 export const SEGMENTATION_QUEUE = 'segmentation';
+export const CAMPAIGNS_QUEUE = 'campaigns';
 
 /** Job names of the maintenance queue and their payloads (ids and names only, never entities). */
 export interface MaintenanceJobs {
@@ -23,11 +24,18 @@ export interface SegmentationJobs {
   clustering: { runId: string };
 }
 
+/** Jobs of the campaigns queue: the scheduler tick, and the planning of one recorded run (by id). */
+export interface CampaignsJobs {
+  tick: Record<string, never>;
+  'plan-run': { runId: string };
+}
+
 /** Producers for every queue, created once per process. */
 export interface Queues {
   maintenance: Queue;
   metrics: Queue;
   segmentation: Queue;
+  campaigns: Queue;
   close(): Promise<void>;
 }
 
@@ -49,12 +57,19 @@ export function createQueues(redis: Redis, prefix: string): Queues {
     prefix,
     defaultJobOptions: { removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 30_000 } },
   });
+  // Planning retries soon: a run waits for it, and a failed attempt rolled back whole.
+  const campaigns = new Queue(CAMPAIGNS_QUEUE, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: 100, attempts: 5, backoff: { type: 'exponential', delay: 5000 } },
+  });
   return {
     maintenance,
     metrics,
     segmentation,
+    campaigns,
     async close() {
-      await Promise.all([maintenance.close(), metrics.close(), segmentation.close()]);
+      await Promise.all([maintenance.close(), metrics.close(), segmentation.close(), campaigns.close()]);
     },
   };
 }
@@ -104,4 +119,16 @@ export async function scheduleClustering(queues: Queues, runId: string): Promise
 export async function installSnapshotSchedule(queues: Queues, options: { cron: string }): Promise<void> {
   const data: SegmentationJobs['scheduled-snapshots'] = {};
   await queues.segmentation.upsertJobScheduler('scheduled-snapshots', { pattern: options.cron }, { name: 'scheduled-snapshots', data });
+}
+
+/** Asks a worker to plan a recorded campaign run (the job id stops a second copy while one waits). */
+export async function scheduleRunPlanning(queues: Queues, runId: string): Promise<void> {
+  const data: CampaignsJobs['plan-run'] = { runId };
+  await queues.campaigns.add('plan-run', data, { jobId: `campaign-run-${runId}` });
+}
+
+/** Installs the campaign scheduler tick (idempotent upsert): fires due campaigns every `seconds`. */
+export async function installCampaignTick(queues: Queues, options: { tickSeconds: number }): Promise<void> {
+  const data: CampaignsJobs['tick'] = {};
+  await queues.campaigns.upsertJobScheduler('campaign-tick', { every: options.tickSeconds * 1000 }, { name: 'tick', data });
 }

@@ -6,12 +6,16 @@ import type { Logger } from '../logger.js';
 import { maintenanceQueue } from './maintenance.worker.js';
 import { metricsQueue } from './metrics.worker.js';
 import { segmentationQueue } from './segmentation.worker.js';
+import { campaignsQueue } from './campaigns.worker.js';
+import { createQueues, type Queues } from './queues.js';
 
 /** What a queue's processor may use. Jobs carry ids; processors re-read state from the database. */
 export interface WorkerDeps {
   config: Config;
   db: Db;
   logger: Logger;
+  /** Producers, for processors that hand work on to other jobs. */
+  producers: Queues;
 }
 
 /** One queue and how to process its jobs. Each lives in its own `*.worker.ts`. */
@@ -23,7 +27,7 @@ export interface QueueDefinition {
 
 /** Every queue the worker process serves; delivery, metrics and snapshots register here. */
 export function allQueues(): QueueDefinition[] {
-  return [maintenanceQueue, metricsQueue, segmentationQueue];
+  return [maintenanceQueue, metricsQueue, segmentationQueue, campaignsQueue];
 }
 
 export interface RunningWorkers {
@@ -33,11 +37,13 @@ export interface RunningWorkers {
 }
 
 /** Starts one BullMQ worker per queue definition, sharing a Redis connection. */
-export function startWorkers(options: WorkerDeps & { redis: Redis; queues?: QueueDefinition[] }): RunningWorkers {
+export function startWorkers(options: Omit<WorkerDeps, 'producers'> & { redis: Redis; queues?: QueueDefinition[] }): RunningWorkers {
   const { config, logger, redis } = options;
   const queues = options.queues ?? allQueues();
+  const producers = createQueues(redis, config.queuePrefix);
+  const deps: WorkerDeps = { config: options.config, db: options.db, logger, producers };
   const workers = queues.map((q) => {
-    const worker = new Worker(q.name, q.processor(options), {
+    const worker = new Worker(q.name, q.processor(deps), {
       connection: redis,
       prefix: config.queuePrefix,
       concurrency: q.concurrency ?? config.workerConcurrency,
@@ -50,6 +56,7 @@ export function startWorkers(options: WorkerDeps & { redis: Redis; queues?: Queu
     names: queues.map((q) => q.name),
     async close() {
       await Promise.all(workers.map((w) => w.close()));
+      await producers.close();
     },
   };
 }

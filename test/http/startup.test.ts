@@ -37,7 +37,7 @@ interface Run {
 
 function run(args: string[], env: Record<string, string>): Run {
   const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', LINK_SIGNING_SECRET: 'startup-test-link-secret', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,16 +1,5 @@
-import type { Condition, ConditionParams } from '../rules.js';
-import { periodMs } from '../rules.js';
-import type { FieldDef, SqlContext } from './field.js';
-
-/** Time filters shared by transaction and event aggregates: `within` = (now − period, now]; `between` = [from, to). */
-function windowFilter(ctx: SqlContext, column: string, p: ConditionParams | undefined): string {
-  if (p?.within) {
-    const bound = ctx.param(new Date(ctx.nowDate.getTime() - periodMs(p.within)));
-    return ` AND ${column} > ${bound}::timestamptz AND ${column} <= ${ctx.now}::timestamptz`;
-  }
-  if (p?.between) return ` AND ${column} >= ${ctx.param(p.between.from)}::timestamptz AND ${column} < ${ctx.param(p.between.to)}::timestamptz`;
-  return ` AND ${column} <= ${ctx.now}::timestamptz`;
-}
+import type { Condition } from '../rules.js';
+import { windowFilter, type FieldDef } from './field.js';
 
 function transactionAggregate(key: string, description: string, aggregate: string, refunded: boolean): FieldDef {
   return {

@@ -1,4 +1,4 @@
-import type { Condition, Operator, Value } from '../rules.js';
+import { periodMs, type Condition, type ConditionParams, type Operator, type Value } from '../rules.js';
 
 export type FieldType = 'STRING' | 'ENUM' | 'NUMBER' | 'BOOLEAN' | 'DATE' | 'DATETIME' | 'LIST';
 
@@ -16,7 +16,7 @@ export const OPERATORS_BY_TYPE: Readonly<Record<FieldType, readonly Operator[]>>
 /** Aggregates (counts, sums) are never "not set": a customer without rows has 0. */
 export const AGGREGATE_OPERATORS: readonly Operator[] = ['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN'];
 
-export type ParamName = 'category' | 'eventName' | 'within' | 'between' | 'properties';
+export type ParamName = 'category' | 'eventName' | 'within' | 'between' | 'properties' | 'campaignId' | 'channel' | 'lastReceived';
 
 /** What a field's SQL may ask of the query being built. */
 export interface SqlContext {
@@ -34,7 +34,7 @@ export interface SqlContext {
 /** One field a segment rule may test. Adding a family of fields is adding one file of these. */
 export interface FieldDef {
   key: string;
-  family: 'customer' | 'attribute' | 'metrics' | 'transactions' | 'events' | 'consent';
+  family: 'customer' | 'attribute' | 'metrics' | 'transactions' | 'events' | 'consent' | 'responses';
   type: FieldType;
   description: string;
   /** Closed set of values (ENUM, or a STRING attribute with allowed values). */
@@ -64,4 +64,17 @@ export interface FieldDef {
 
 export function operatorsOf(f: FieldDef): readonly Operator[] {
   return f.operators ?? (f.aggregate ? AGGREGATE_OPERATORS : OPERATORS_BY_TYPE[f.type]);
+}
+
+/**
+ * The time filter of an aggregate's rows: `within` = (now − period, now]; `between` = [from, to);
+ * neither = everything up to now (rows after `now` never count, so a past `now` is a true as-of).
+ */
+export function windowFilter(ctx: SqlContext, column: string, p: ConditionParams | undefined): string {
+  if (p?.within) {
+    const bound = ctx.param(new Date(ctx.nowDate.getTime() - periodMs(p.within)));
+    return ` AND ${column} > ${bound}::timestamptz AND ${column} <= ${ctx.now}::timestamptz`;
+  }
+  if (p?.between) return ` AND ${column} >= ${ctx.param(p.between.from)}::timestamptz AND ${column} < ${ctx.param(p.between.to)}::timestamptz`;
+  return ` AND ${column} <= ${ctx.now}::timestamptz`;
 }

@@ -1,0 +1,59 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { failRun, fireDueCampaigns, planRun, type RunSettings } from '../campaigns/campaign-runs.js';
+import type { Config } from '../config.js';
+import { CAMPAIGNS_QUEUE, scheduleRunPlanning, type CampaignsJobs } from './queues.js';
+import type { QueueDefinition } from './runtime.js';
+
+/** The run settings of the configuration. */
+export function runSettings(config: Config): RunSettings {
+  return {
+    defaultTimeZone: config.campaigns.defaultTimeZone,
+    fallbackOrder: config.campaigns.fallbackOrder,
+    limits: { maxDepth: config.segments.maxDepth },
+    latenessLimitMs: config.campaigns.latenessLimitMinutes * 60_000,
+  };
+}
+
+/** PostgreSQL errors that a retry cannot fix (bad data or SQL, not a lost connection or a deadlock). */
+function isPermanent(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return typeof code === 'string' && /^(22|23|42)/.test(code);
+}
+
+/**
+ * Campaign scheduling: the tick fires due campaigns (recording runs, or SKIPPED_LATE ones) and hands
+ * each pending run to a `plan-run` job; planning resolves the audience into the ledger. Planning
+ * runs one at a time per process (and one at a time overall, under an advisory lock).
+ */
+export const campaignsQueue: QueueDefinition = {
+  name: CAMPAIGNS_QUEUE,
+  concurrency: 1,
+  processor: ({ db, logger, config, producers }) => async (job: Job) => {
+    const settings = runSettings(config);
+    switch (job.name) {
+      case 'tick': {
+        const runIds = await fireDueCampaigns({ db, now: new Date(), settings });
+        for (const runId of runIds) await scheduleRunPlanning(producers, runId);
+        if (runIds.length) logger.info({ runIds }, 'campaign runs to plan');
+        return;
+      }
+      case 'plan-run': {
+        const { runId } = job.data as CampaignsJobs['plan-run'];
+        try {
+          const outcome = await planRun({ db, runId, now: new Date(), settings });
+          logger.info({ runId, outcome }, 'campaign run planned');
+        } catch (err) {
+          const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          if (isPermanent(err) || lastAttempt) {
+            await failRun({ db, runId, error: (err as Error).message, now: new Date() });
+            throw new UnrecoverableError((err as Error).message);
+          }
+          throw err;
+        }
+        return;
+      }
+      default:
+        throw new UnrecoverableError(`unknown campaigns job "${job.name}"`);
+    }
+  },
+};
