@@ -4,6 +4,8 @@ const { ADMIN, MARKETER, ANALYST, INGEST } = Role;
 const READERS = [ADMIN, MARKETER, ANALYST] as const;
 const EVERYONE = [ADMIN, MARKETER, ANALYST, INGEST] as const;
 const CUSTOMER_WRITERS = [ADMIN, INGEST] as const;
+/** Campaigns and contact policies: changed by admins and marketers, read by analysts. */
+const CAMPAIGN_WRITERS = [ADMIN, MARKETER] as const;
 
 /**
  * Who may call each root operation: `Type.field` -> roles. This table is the authorisation of the
@@ -33,6 +35,15 @@ export const ACCESS_POLICY: Readonly<Record<string, readonly Role[]>> = {
   'Query.clusteringRun': READERS,
   'Query.clusteringRuns': READERS,
   'Query.transitionMatrix': READERS,
+  'Query.campaigns': READERS,
+  'Query.campaign': READERS,
+  'Query.campaignRuns': READERS,
+  'Query.campaignAudience': READERS,
+  'Query.campaignOutcomes': READERS,
+  'Query.renderPreview': READERS,
+  'Query.messages': READERS,
+  'Query.contactPolicies': READERS,
+  'Query.contactPolicy': READERS,
 
   'Mutation.upsertCustomers': CUSTOMER_WRITERS,
   'Mutation.recordTransactions': CUSTOMER_WRITERS,
@@ -49,6 +60,19 @@ export const ACCESS_POLICY: Readonly<Record<string, readonly Role[]>> = {
   'Mutation.deleteSegmentation': [ADMIN, MARKETER],
   'Mutation.snapshotSegmentation': [ADMIN, MARKETER],
   'Mutation.runClustering': [ADMIN, MARKETER],
+  'Mutation.createCampaign': CAMPAIGN_WRITERS,
+  'Mutation.updateCampaign': CAMPAIGN_WRITERS,
+  'Mutation.deleteCampaign': CAMPAIGN_WRITERS,
+  'Mutation.duplicateCampaign': CAMPAIGN_WRITERS,
+  'Mutation.launchCampaign': CAMPAIGN_WRITERS,
+  'Mutation.scheduleCampaign': CAMPAIGN_WRITERS,
+  'Mutation.pauseCampaign': CAMPAIGN_WRITERS,
+  'Mutation.resumeCampaign': CAMPAIGN_WRITERS,
+  'Mutation.cancelCampaign': CAMPAIGN_WRITERS,
+  'Mutation.createContactPolicy': CAMPAIGN_WRITERS,
+  'Mutation.updateContactPolicy': CAMPAIGN_WRITERS,
+  'Mutation.deleteContactPolicy': CAMPAIGN_WRITERS,
+  'Mutation.setContactPreferences': [ADMIN, MARKETER, INGEST],
   'Mutation.createApiKey': [ADMIN],
   'Mutation.revokeApiKey': [ADMIN],
 };

@@ -8,7 +8,7 @@ import { cleanText, normaliseEmail } from '../ingestion/field-checks.js';
 import { compileSaved, countCompiled, getSegments, type SegmentLimits } from '../segmentation/segments.js';
 import { isEditable, transition, type CampaignStatus } from './campaign-state.js';
 import type { Channel, MessageCategory } from './contact-policy.js';
-import { firstRunAt, parseSchedule, scheduleColumns, scheduleFromColumns, type Schedule, type ScheduleInput } from './schedule.js';
+import { firstRunAt, parseSchedule, scheduleColumns, type Schedule, type ScheduleInput } from './schedule.js';
 import { checkTemplate, templateVariables } from './templates.js';
 
 /*
@@ -34,7 +34,6 @@ const Q = loadSqlQueries(import.meta.url, 'sql/campaigns.sql', [
   'add_variants',
   'has_started_run',
   'open_runs',
-  'segment_users',
 ] as const);
 const withColumns = (sql: string) => sql.replace('{{columns}}', Q.columns);
 
@@ -507,12 +506,3 @@ export async function cancelCampaign(options: { db: Db; id: string; now: Date })
     return { campaign: await setState(client, options.id, { status, nextRunAt: null, finishedAt: now }, now), runId: null };
   });
 }
-
-/** Campaigns and contact policies that use a segment (it cannot be deleted under them). */
-export async function segmentUsers(db: Db | pg.ClientBase, segmentId: string): Promise<{ kind: string; id: string; name: string }[]> {
-  const client = 'pool' in db ? db.pool : db;
-  const { rows } = await client.query<{ kind: string; id: string; name: string }>(bindNamed(Q.segment_users, { id: segmentId }));
-  return rows;
-}
-
-export { scheduleFromColumns };

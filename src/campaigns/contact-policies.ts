@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import { bindNamed, loadSqlQueries } from '../db/sql.js';
-import { badInput, conflict, notFound } from '../errors.js';
+import { badInput, notFound } from '../errors.js';
 import { cleanText } from '../ingestion/field-checks.js';
 import type { Channel, ContactRule, CustomerOverrides, MessageCategory, RuleAction, RuleLimit } from './contact-policy.js';
 
@@ -235,10 +235,3 @@ export async function setContactPreferences(options: {
   );
   return rows[0];
 }
-
-/** Policies scoped to segment `id` (so it cannot be deleted under them). */
-export function policiesUsingSegment(policies: readonly ContactPolicyRow[], id: string): ContactPolicyRow[] {
-  return policies.filter((p) => p.segmentId === id);
-}
-
-export { conflict };

@@ -11,9 +11,11 @@ import { IngestionResolver } from './ingestion.resolver.js';
 import { CustomerMetricsResolver, MetricsResolver } from './metrics.resolver.js';
 import { SegmentResolver } from './segment.resolver.js';
 import { SegmentationResolver } from './segmentation.resolver.js';
+import { CampaignResolver } from './campaign.resolver.js';
+import { ContactPolicyResolver } from './contact-policy.resolver.js';
 
 /** Every resolver class of the API. */
-export const resolvers = [CustomerResolver, CustomerConnectionResolver, IngestionResolver, ConsentResolver, AttributeResolver, ApiKeyResolver, CustomerMetricsResolver, MetricsResolver, SegmentResolver, SegmentationResolver, ClusteringResolver] as const;
+export const resolvers = [CustomerResolver, CustomerConnectionResolver, IngestionResolver, ConsentResolver, AttributeResolver, ApiKeyResolver, CustomerMetricsResolver, MetricsResolver, SegmentResolver, SegmentationResolver, ClusteringResolver, CampaignResolver, ContactPolicyResolver] as const;
 
 /**
  * Input types that are "exactly one of" their fields. type-graphql has no option for graphql's

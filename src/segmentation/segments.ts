@@ -22,6 +22,7 @@ const Q = loadSqlQueries(import.meta.url, 'sql/segments.sql', [
   'add_members',
   'count_base',
   'record_evaluation',
+  'used_by_campaigns',
 ] as const);
 const withColumns = (sql: string) => sql.replace('{{columns}}', Q.columns);
 
@@ -183,12 +184,13 @@ export async function updateSegment(options: {
 /** Deletes a segment that no other segment's rules and no segmentation use (those are named in the CONFLICT). */
 export async function deleteSegment(options: { db: Db; id: string }): Promise<void> {
   const { db, id } = options;
-  const [users, inSegmentations] = await Promise.all([
+  const [users, inSegmentations, inCampaigns] = await Promise.all([
     db.pool.query<{ id: string; name: string }>(bindNamed(Q.referenced_by, { id })),
     db.pool.query<{ id: string; name: string }>(bindNamed(Q.used_by_segmentations, { id })),
+    db.pool.query<{ id: string; name: string }>(bindNamed(Q.used_by_campaigns, { id })),
   ]);
   const names = (rows: { id: string; name: string }[], what: string) => rows.map((r) => `${what} "${r.name}" (${r.id})`);
-  const using = [...names(users.rows, 'segment'), ...names(inSegmentations.rows, 'segmentation')];
+  const using = [...names(users.rows, 'segment'), ...names(inSegmentations.rows, 'segmentation'), ...inCampaigns.rows.map((r) => `${r.name} (${r.id})`)];
   if (using.length) throw conflict('id', 'SEGMENT_IN_USE', `segment ${id} is used by ${using.join(', ')}`);
   const { rowCount } = await db.pool.query(bindNamed(Q.delete, { id }));
   if (!rowCount) throw notFound('id', `no segment ${id}`);

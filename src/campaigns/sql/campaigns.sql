@@ -89,10 +89,3 @@ SELECT EXISTS (SELECT 1 FROM campaign_runs WHERE campaign_id = :id AND started_a
 
 -- name: open_runs
 SELECT count(*)::int AS n FROM campaign_runs WHERE campaign_id = :id AND status IN ('PENDING', 'RUNNING')
-
--- name: segment_users
--- Campaigns and policies using segment :id (campaign_segments_segment_idx, contact_policies_segment_idx).
-SELECT 'campaign' AS kind, c.id, c.name FROM campaign_segments cs JOIN campaigns c ON c.id = cs.campaign_id WHERE cs.segment_id = :id
-UNION ALL
-SELECT 'contact policy', id, name FROM contact_policies WHERE segment_id = :id
-ORDER BY 1, 2

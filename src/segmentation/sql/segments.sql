@@ -59,3 +59,9 @@ SELECT count(*)::bigint AS n FROM customers WHERE erased_at IS NULL
 
 -- name: record_evaluation
 UPDATE segments SET size = :size, last_evaluated_at = :now, evaluation_ms = :ms WHERE id = :id
+
+-- name: used_by_campaigns
+-- Campaigns and contact policies using segment :id (campaign_segments_segment_idx, contact_policies_segment_idx).
+SELECT c.id, 'campaign "' || c.name || '"' AS name FROM campaign_segments cs JOIN campaigns c ON c.id = cs.campaign_id WHERE cs.segment_id = :id
+UNION ALL
+SELECT id, 'contact policy "' || name || '"' FROM contact_policies WHERE segment_id = :id
