@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { benchApi } from './api.bench.js';
+import { benchCampaigns } from './campaigns.bench.js';
 import { benchClustering } from './clustering.bench.js';
 import { benchImport } from './import.bench.js';
 import { benchMembers } from './members.bench.js';
@@ -10,7 +11,7 @@ import { benchSnapshots } from './snapshots.bench.js';
 
 /**
  * `npm run bench [-- NAME ...] [--customers N] [--transactions N]`: runs the benchmarks (all by
- * default: import, api, metrics, segments, members, snapshots, clustering) against bench databases on DATABASE_URL's server. Each prints JSON lines
+ * default: import, api, metrics, segments, members, snapshots, clustering, campaigns) against bench databases on DATABASE_URL's server. Each prints JSON lines
  * with its figures and a same-run baseline. Data is generated deterministically on first use.
  */
 const { values, positionals } = parseArgs({
@@ -28,6 +29,7 @@ const all = {
   members: () => benchMembers({ customers: 1_000_000, transactions: 10_000_000 }),
   snapshots: () => benchSnapshots({ customers: 1_000_000, transactions: 10_000_000 }),
   clustering: () => benchClustering({ customers: 1_000_000, transactions: 10_000_000 }),
+  campaigns: () => benchCampaigns({ customers: 1_000_000, transactions: 10_000_000 }),
 };
 const names = positionals.length ? positionals : Object.keys(all);
 for (const name of names) {
