@@ -16,7 +16,7 @@ const LIMITS = { maxDepth: 8 };
 const SETTINGS = { defaultTimeZone: 'Europe/Paris', fallbackOrder: ['EMAIL', 'SMS'] as const, limits: LIMITS, latenessLimitMs: 3_600_000 };
 const CO2 = { gramsPerEmail: 4, gramsPerSms: 0.014 };
 
-const EVERYONE: SegmentNode = { condition: { field: 'customer.external_id', operator: 'IS_SET' } } as SegmentNode;
+const EVERYONE: SegmentNode = { condition: { field: 'customer.created_at', operator: 'IS_SET' } } as SegmentNode;
 const LOST: SegmentNode = { condition: { field: 'metrics.lifecycle_stage', operator: 'EQ', value: { string: 'LOST' } } } as SegmentNode;
 const AT_RISK: SegmentNode = { condition: { field: 'metrics.lifecycle_stage', operator: 'EQ', value: { string: 'AT_RISK' } } } as SegmentNode;
 
@@ -34,7 +34,7 @@ async function seedHistory(db: Db): Promise<void> {
   const planned = await db.pool.query<{ id: string }>(`INSERT INTO campaign_runs (campaign_id, status, scheduled_for) VALUES ($1, 'RUNNING', $2) RETURNING id`, [rows[0].id, new Date(NOW.getTime() - 3_600_000)]);
   await db.pool.query(
     `INSERT INTO messages (run_id, run_at, campaign_id, customer_id, channel, address, variant, outcome, contact_at, reserved_at, sent_at)
-     SELECT $1, $2, $3, c.id, 'EMAIL', c.email, 'A', 'SENT', $2 + (c.id % 1000) * interval '1 minute', $2, $2
+     SELECT $1, $2::timestamptz, $3, c.id, 'EMAIL', c.email, 'A', 'SENT', $2::timestamptz + (c.id % 1000) * interval '1 minute', $2::timestamptz, $2::timestamptz
      FROM customers c WHERE c.id % 10 = 3`,
     [past.rows[0].id, new Date(NOW.getTime() - 3 * 86_400_000), rows[0].id],
   );

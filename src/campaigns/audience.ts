@@ -22,7 +22,8 @@ import { localSendAt, scheduleFromColumns } from './schedule.js';
  *                         preferred channel, then the configured fallback order, among channels with
  *                         content; when none works the reason is the intended channel's)
  *   3. DUPLICATE_ADDRESS  another customer of this run has the same address on the channel: the lowest
- *                         customer id gets the one message
+ *                         customer id gets the one message (and a rule's FALLBACK only goes to an
+ *                         address no other customer of the run may be reached on)
  *   4. HELD_OUT           control group: hold-out bucket < holdout basis points (assignment.ts)
  *   5. OVER_MAX_RECIPIENTS beyond maxRecipients, keeping the lowest hold-out buckets (ties by id). The
  *                         cap bounds who reaches the contact rules: people the rules drop are not
@@ -62,6 +63,13 @@ export interface AudienceQuery {
 }
 
 const DAY = 86_400_000;
+
+/**
+ * work_mem of audience queries: the address de-duplication and the final grouping hash ~0.5M
+ * addresses per million customers; at the default 4 MB they spill to disk in ~30 batches, which
+ * costs seconds at 1M customers (EXPLAIN in bench/out). One such query per planner or forecast.
+ */
+export const AUDIENCE_WORK_MEM = '256MB';
 
 /** How far back contact history can matter to these rules (and to customers' own weekly caps). */
 export function lookbackMs(rules: readonly ContactRule[], latenessMs: number): number {
@@ -127,18 +135,20 @@ export async function compileAudience(options: {
   const order = settings.fallbackOrder.filter((c) => content.includes(c));
   const intended =
     campaign.channel !== 'PREFERRED'
-      ? p(campaign.channel)
-      : `CASE WHEN b.preferred_channel = ANY (${p(content)}::text[]) THEN b.preferred_channel ELSE ${p(order[0] ?? 'EMAIL')} END`;
+      ? `${p(campaign.channel)}::text`
+      : `CASE WHEN b.preferred_channel = ANY (${p(content)}::text[]) THEN b.preferred_channel ELSE ${p(order[0] ?? 'EMAIL')}::text END`;
   const holdout = campaign.holdoutBasisPoints;
   const needsHoldoutBucket = holdout > 0 || campaign.maxRecipients !== null;
-  const campaignParam = p(campaign.id);
+  // Bound only when a bucket is drawn: PostgreSQL cannot type a parameter no expression uses.
+  let campaignParam: string | undefined;
+  const campaignRef = () => (campaignParam ??= p(campaign.id));
   const bounds = variantBounds(variants.map((v) => v.weight));
   const variantIdx = variants.length > 1 ? `CASE ${bounds.map((b, i) => `WHEN vb.bucket < ${b} THEN ${i}`).join(' ')} END` : '0';
   const lookbackFrom = new Date(now.getTime() - lookbackMs(rules, options.latenessMs ?? 0));
 
   const sql = `
 WITH base AS (
-  SELECT c.id, c.email, c.phone, c.preferred_channel, COALESCE(c.time_zone, ${p(settings.defaultTimeZone)}) AS tz,
+  SELECT c.id, c.email, c.phone, c.preferred_channel, COALESCE(c.time_zone, ${p(settings.defaultTimeZone)}::text) AS tz,
          ${excluded.length ? `(${excluded.join(' OR ')})` : 'false'} AS is_excluded,
          ${segBits} AS seg_bits
   ${list.from}
@@ -169,14 +179,27 @@ chosen AS (
          email, phone, intended_block, other, other_block
   FROM routed
 ),
-elig AS (
+usable AS (
   SELECT id, tz, seg_bits, intended, chosen,
          CASE chosen WHEN 'EMAIL' THEN email ELSE phone END AS address,
          -- The fallback for rules that say FALLBACK: the other channel, when it has content and passes the checks.
-         CASE WHEN chosen = intended AND other_block IS NULL THEN other
-              WHEN chosen <> intended AND intended_block IS NULL THEN intended END AS fallback,
+         CASE WHEN chosen = intended AND other_block IS NULL THEN other END AS fallback,
          email, phone
   FROM chosen WHERE reason IS NULL
+),
+-- Addresses more than one customer of the run may be reached on (chosen or fallback): no fallback to
+-- them, or a shared phone would get the message once per customer that falls back to it.
+crowded AS (
+  SELECT channel, address FROM (
+    SELECT chosen AS channel, address FROM usable
+    UNION ALL
+    SELECT fallback, CASE fallback WHEN 'EMAIL' THEN email ELSE phone END FROM usable WHERE fallback IS NOT NULL
+  ) a GROUP BY channel, address HAVING count(*) > 1
+),
+elig AS (
+  SELECT u.id, u.tz, u.seg_bits, u.intended, u.chosen, u.address, CASE WHEN cr.address IS NULL THEN u.fallback END AS fallback, u.email, u.phone
+  FROM usable u
+  LEFT JOIN crowded cr ON cr.channel = u.fallback AND cr.address = CASE u.fallback WHEN 'EMAIL' THEN u.email ELSE u.phone END
 ),
 shared AS (
   SELECT chosen, address, min(id) AS keep FROM elig GROUP BY chosen, address HAVING count(*) > 1
@@ -187,8 +210,8 @@ drawn AS (
               ${holdout > 0 ? `WHEN hb.bucket < ${p(holdout)}::int THEN 'HELD_OUT'` : ''} END AS reason
   FROM elig e
   LEFT JOIN shared s ON s.chosen = e.chosen AND s.address = e.address
-  ${needsHoldoutBucket ? bucketLateral('hb', `${campaignParam}::bigint`, 'e.id', 'holdout') : ''}
-  ${variants.length > 1 ? bucketLateral('vb', `${campaignParam}::bigint`, 'e.id', 'variant') : ''}
+  ${needsHoldoutBucket ? bucketLateral('hb', `${campaignRef()}::bigint`, 'e.id', 'holdout') : ''}
+  ${variants.length > 1 ? bucketLateral('vb', `${campaignRef()}::bigint`, 'e.id', 'variant') : ''}
 ),
 capped AS (
   SELECT d.*, ${
@@ -201,7 +224,7 @@ capped AS (
 ),
 history AS (
   SELECT DISTINCT customer_id FROM messages
-  WHERE outcome IN ('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN') AND contact_at > ${p(lookbackFrom)}
+  WHERE outcome IN ('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN') AND contact_at > ${p(lookbackFrom)}::timestamptz
   UNION
   SELECT customer_id FROM customer_contact_preferences
 ),

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
-import { compileAudience, decideFor, ledgerOutcome, loadHistories, loadOverrides, type AudienceSettings, type DecisionInput } from './audience.js';
+import { AUDIENCE_WORK_MEM, compileAudience, decideFor, ledgerOutcome, loadHistories, loadOverrides, type AudienceSettings, type DecisionInput } from './audience.js';
 import { nextStatus, type CampaignStatus } from './campaign-state.js';
 import { getCampaigns, loadCampaignDetail, type CampaignRow } from './campaigns.js';
 import { loadContactRules } from './contact-policies.js';
@@ -142,6 +142,7 @@ export async function planRun(options: { db: Db; runId: string; now: Date; setti
     const latenessMs = latenessOf(campaign, settings);
     const q = await compileAudience({ db: client, detail, rules, now, settings, latenessMs });
     await client.query(`SET LOCAL jit = off`);
+    await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
     await client.query(`CREATE TEMP TABLE run_audience ON COMMIT DROP AS ${q.sql} SELECT * FROM final`, q.params);
     await client.query(`ANALYZE run_audience`);
     const runExpiry = new Date(now.getTime() + campaign.expiryMinutes * 60_000);

@@ -21,7 +21,7 @@ export type CampaignCommand = 'launch' | 'schedule' | 'pause' | 'resume' | 'canc
 export interface TransitionFacts {
   /** A recurring schedule returns to SCHEDULED after each run. */
   isRecurring: boolean;
-  /** The campaign has a run not yet finished (a resume goes back to RUNNING). */
+  /** The campaign has a run not yet finished (a one-shot campaign's resume goes back to RUNNING). */
   hasOpenRun: boolean;
 }
 
@@ -29,7 +29,8 @@ const TABLE: Record<CampaignCommand, Partial<Record<CampaignStatus, (f: Transiti
   launch: { DRAFT: () => 'RUNNING' },
   schedule: { DRAFT: () => 'SCHEDULED' },
   pause: { SCHEDULED: () => 'PAUSED', RUNNING: () => 'PAUSED' },
-  resume: { PAUSED: (f) => (f.hasOpenRun ? 'RUNNING' : 'SCHEDULED') },
+  // A recurring campaign stays SCHEDULED during its runs (the scheduler fires only SCHEDULED ones).
+  resume: { PAUSED: (f) => (f.hasOpenRun && !f.isRecurring ? 'RUNNING' : 'SCHEDULED') },
   cancel: { SCHEDULED: () => 'CANCELLED', RUNNING: () => 'CANCELLED', PAUSED: () => 'CANCELLED' },
   RUN_STARTED: { SCHEDULED: () => 'RUNNING', RUNNING: () => 'RUNNING' },
   RUN_FINISHED: { RUNNING: (f) => (f.isRecurring ? 'SCHEDULED' : 'COMPLETED') },

@@ -6,6 +6,7 @@ import { badInput, conflict, notFound } from '../errors.js';
 import { loadAttributeCatalogue } from '../ingestion/attribute-catalogue.js';
 import { cleanText, normaliseEmail } from '../ingestion/field-checks.js';
 import { compileSaved, countCompiled, getSegments, type SegmentLimits } from '../segmentation/segments.js';
+import { variantBounds } from './assignment.js';
 import { isEditable, transition, type CampaignStatus } from './campaign-state.js';
 import type { Channel, MessageCategory } from './contact-policy.js';
 import { firstRunAt, parseSchedule, scheduleColumns, type Schedule, type ScheduleInput } from './schedule.js';
@@ -249,6 +250,10 @@ async function checkCampaign(db: Db, f: CampaignFields, path: string) {
     return { key: v.key, position: i, weight: intIn(v.weight ?? 1, `${p}.weight`, 1, 10_000)!, ...content };
   });
 
+  const bounds = variantBounds(variants.map((v) => v.weight));
+  bounds.forEach((b, i) => {
+    if (b === (i ? bounds[i - 1] : 0)) throw badInput(`${path}.variants[${i}].weight`, 'WEIGHT_TOO_SMALL', `variant ${variants[i].key} would get no one: its weight is below 1/10,000 of the total`);
+  });
   return {
     row: {
       name,
@@ -323,20 +328,33 @@ const fieldsOf = (d: CampaignDetail): CampaignFields => ({
  * Changes a campaign. Content and targeting change only until its first run starts; after that only
  * the name and description may (anything else is a CONFLICT naming the state).
  */
-export async function updateCampaign(options: { db: Db; id: string; input: Partial<CampaignFields>; now: Date }): Promise<CampaignDetail> {
+export async function updateCampaign(options: {
+  db: Db;
+  id: string;
+  input: Partial<CampaignFields>;
+  now: Date;
+  /** For a campaign already scheduled: the same checks as at launch (content, narrow segments). */
+  readiness?: Omit<LaunchOptions, 'db' | 'id' | 'now'>;
+}): Promise<CampaignDetail> {
   const { db, id, now } = options;
   const current = await loadCampaignDetail(db, id);
   const given = Object.fromEntries(Object.entries(options.input).filter(([, v]) => v !== undefined)) as Partial<CampaignFields>;
   const merged = { ...fieldsOf(current), ...given };
   const checked = await checkCampaign(db, merged, 'input');
   const onlyLabels = Object.keys(given).every((k) => k === 'name' || k === 'description');
+  // A scheduled campaign retargeted must still pass what launching it checked.
+  if (!onlyLabels && current.campaign.status !== 'DRAFT' && options.readiness)
+    await checkReady(
+      { ...options.readiness, db, id, now },
+      { campaign: { ...current.campaign, channel: checked.row.channel }, variants: checked.variants as VariantRow[], targetSegmentIds: checked.target, excludedSegmentIds: checked.excluded },
+    );
   await withTransaction(db, async (client) => {
     const { rows } = await client.query<CampaignRow>(bindNamed(withColumns(Q.lock), { id }));
     const status = rows[0]?.status;
     if (!status) throw notFound('id', 'no such campaign');
     if (!onlyLabels) {
       const started = (await client.query<{ started: boolean }>(bindNamed(Q.has_started_run, { id }))).rows[0].started;
-      if (!(isEditable(status) || (status === 'SCHEDULED' && !started)))
+      if (!(isEditable(status) || ((status === 'SCHEDULED' || status === 'PAUSED') && !started)))
         throw conflict('input', `CAMPAIGN_${status}`, `content and targeting are frozen: the campaign is ${status}${started ? ' and has run' : ''}`);
     }
     await client.query(bindNamed(withColumns(Q.update), { ...checked.row, id, now }));
@@ -397,6 +415,8 @@ export interface TransitionResult {
   campaign: CampaignRow;
   /** A run created by the command (launch, or a resume that fires now), to hand to the workers. */
   runId: string | null;
+  /** Runs waiting to be planned again (a resume): the workers would otherwise wait for the next tick. */
+  runIds?: string[];
 }
 
 const INSERT_RUN = `INSERT INTO campaign_runs (campaign_id, status, scheduled_for, created_at) VALUES ($1, 'PENDING', $2, $2)
@@ -473,7 +493,8 @@ export async function pauseCampaign(options: { db: Db; id: string; now: Date }):
 }
 
 /**
- * Resumes a paused campaign: RUNNING when a run is still open, else SCHEDULED. Occurrences missed
+ * Resumes a paused campaign: a one-shot one is RUNNING when its run is still open, else SCHEDULED
+ * (a recurring one is SCHEDULED during its runs too). Occurrences missed
  * while paused fall under the lateness limit like any other. A one-shot campaign with nothing left to
  * fire (its run was skipped for lateness) fires now.
  */
@@ -483,7 +504,8 @@ export async function resumeCampaign(options: { db: Db; id: string; now: Date })
     const open = (await client.query<{ n: number }>(bindNamed(Q.open_runs, { id: options.id }))).rows[0].n > 0;
     const status = transition(locked.status, 'resume', { isRecurring: locked.scheduleKind === 'RECURRING', hasOpenRun: open });
     const nextRunAt = locked.nextRunAt ?? (open ? null : options.now);
-    return { campaign: await setState(client, options.id, { status, nextRunAt }, options.now), runId: null };
+    const pending = await client.query<{ id: string }>(`SELECT id FROM campaign_runs WHERE campaign_id = $1 AND status = 'PENDING' ORDER BY id`, [options.id]);
+    return { campaign: await setState(client, options.id, { status, nextRunAt }, options.now), runId: null, runIds: pending.rows.map((r) => r.id) };
   });
 }
 

@@ -229,7 +229,7 @@ export async function setContactPreferences(options: {
   now: Date;
 }): Promise<ContactPreferencesRow> {
   const { cap } = options;
-  if (cap && (!Number.isInteger(cap.max) || cap.max < 0 || cap.max > 1000)) throw badInput('input.cap.max', 'OUT_OF_RANGE', 'cap.max is an integer from 0 to 1000');
+  if (cap && (!Number.isInteger(cap.max) || cap.max < 0 || cap.max > 1000)) throw badInput('cap.max', 'OUT_OF_RANGE', 'cap.max is an integer from 0 to 1000');
   const { rows } = await options.db.pool.query<ContactPreferencesRow>(
     bindNamed(Q.upsert_preferences, { customer_id: options.customerId, cap_max: cap?.max ?? null, cap_unit: cap?.unit ?? null, paused_until: options.marketingPausedUntil ?? null, now: options.now }),
   );

@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js';
-import { compileAudience, decideFor, ledgerOutcome, loadHistories, loadOverrides, type AudienceSettings } from './audience.js';
+import { withTransaction } from '../db/transaction.js';
+import { AUDIENCE_WORK_MEM, compileAudience, decideFor, ledgerOutcome, loadHistories, loadOverrides, type AudienceSettings } from './audience.js';
 import type { CampaignDetail } from './campaigns.js';
 import type { Channel, ContactRule } from './contact-policy.js';
 
@@ -82,12 +83,17 @@ export async function forecastAudience(options: {
   const t0 = performance.now();
   const { db, detail, rules, now } = options;
   const q = await compileAudience({ db, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs });
-  const { rows } = await db.pool.query<Row>(
-    `${q.sql}
-     SELECT reason, intended, chosen, fallback, variant_idx, tz, seg_bits, CASE WHEN has_history THEN id END AS individual, count(*) AS n
-     FROM final GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`,
-    q.params,
-  );
+  const rows = await withTransaction(db, async (client) => {
+    await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
+    await client.query('SET LOCAL jit = off');
+    const result = await client.query<Row>(
+      `${q.sql}
+       SELECT reason, intended, chosen, fallback, variant_idx, tz, seg_bits, CASE WHEN has_history THEN id END AS individual, count(*) AS n
+       FROM final GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`,
+      q.params,
+    );
+    return result.rows;
+  });
   const individuals = rows.filter((r) => r.individual !== null).map((r) => r.individual!);
   const [histories, overrides] = await Promise.all([loadHistories(db.pool, individuals, q.lookbackFrom), loadOverrides(db.pool, individuals)]);
 

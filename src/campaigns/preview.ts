@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js';
 import { badInput } from '../errors.js';
 import { resolveCustomer, type CustomerRef } from '../customers/consents.js';
+import { maskContactFields } from '../customers/mask.js';
 import { loadCustomerMetrics } from '../segmentation/customer-metrics.js';
 import { bucketOf, isHeldOut, variantBounds, variantOf } from './assignment.js';
 import { channelsWithContent, loadCampaignDetail } from './campaigns.js';
@@ -35,6 +36,8 @@ export async function previewMessage(options: {
   publicUrl: string;
   linkSecret: string;
   fallbackOrder: readonly Channel[];
+  /** Render with contact fields masked (for roles that must not see them). */
+  maskContact?: boolean;
 }): Promise<MessagePreview> {
   const { db } = options;
   const detail = await loadCampaignDetail(db, options.campaignId, 'campaign');
@@ -56,7 +59,7 @@ export async function previewMessage(options: {
   const [metrics] = await loadCustomerMetrics<{ customerId: string } & Record<string, unknown>>(db, [customer.id]);
   const url = unsubscribeUrl(options.publicUrl, { campaignId: campaign.id, customerId: customer.id, channel }, options.linkSecret);
   const scope = templateScope({
-    customer: customer as unknown as Record<string, unknown>,
+    customer: (options.maskContact ? maskContactFields(customer) : customer) as unknown as Record<string, unknown>,
     attributes: (customer.attributes ?? {}) as Record<string, unknown>,
     metrics: metrics ?? null,
     campaign: { name: campaign.name },

@@ -61,7 +61,9 @@ export function parseSchedule(input: ScheduleInput, now: Date, path: string): Sc
   const date = input.localDate ?? '';
   const time = input.localTime ?? '';
   const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (!d || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) throw badInput(`${path}.localDate`, 'INVALID_DATE', 'localDate is YYYY-MM-DD');
+  // Date.parse rolls impossible days over (2026-02-30 reads as 2 March), so the date must read back unchanged.
+  const dayMs = Date.parse(`${date}T00:00:00Z`);
+  if (!d || Number.isNaN(dayMs) || new Date(dayMs).toISOString().slice(0, 10) !== date) throw badInput(`${path}.localDate`, 'INVALID_DATE', 'localDate is YYYY-MM-DD');
   const t = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(time);
   if (!t) throw badInput(`${path}.localTime`, 'INVALID_TIME', 'localTime is HH:MM (24 h)');
   const schedule: Schedule = { kind: 'LOCAL_TIME', date, minutes: Number(t[1]) * 60 + Number(t[2]) };
@@ -108,16 +110,26 @@ export function dueOccurrences(options: {
 }): { fire: Date | null; skipped: Date[]; next: Date | null } {
   const { schedule, now, latenessLimitMs } = options;
   const max = options.maxRecorded ?? 100;
-  const due: Date[] = [options.nextRunAt];
+  let due: Date[] = [options.nextRunAt];
   let next: Date | null = null;
   if (schedule.kind === 'RECURRING') {
-    let t = nextOccurrence(schedule.cron, schedule.timeZone, options.nextRunAt);
-    while (t <= now) {
-      due.push(t);
-      if (due.length > max) due.shift();
-      t = nextOccurrence(schedule.cron, schedule.timeZone, t);
+    // Only the latest `max` occurrences are listed, so after a long outage the walk starts in a window
+    // before `now` that already holds that many (doubled from a minute until it does), not at
+    // `nextRunAt`: a minutely pattern missed for a month is 45,000 steps of about 0.4 ms otherwise.
+    for (let span = 60_000; ; span *= 2) {
+      const fromStart = now.getTime() - span <= options.nextRunAt.getTime();
+      due = fromStart ? [options.nextRunAt] : [];
+      let t = fromStart ? nextOccurrence(schedule.cron, schedule.timeZone, options.nextRunAt) : nextOccurrence(schedule.cron, schedule.timeZone, new Date(now.getTime() - span));
+      let seen = due.length;
+      while (t <= now) {
+        due.push(t);
+        seen++;
+        if (due.length > max) due.shift();
+        t = nextOccurrence(schedule.cron, schedule.timeZone, t);
+      }
+      next = t;
+      if (fromStart || seen >= max) break;
     }
-    next = t;
   }
   const latest = due[due.length - 1];
   const isLate = now.getTime() - latest.getTime() > latenessLimitMs;

@@ -27,7 +27,7 @@ import { countOutcomes, listMessages, type MessageOutcome as Outcome } from '../
 import { previewMessage } from '../campaigns/preview.js';
 import { scheduleFromColumns } from '../campaigns/schedule.js';
 import { maskEmail, maskPhone } from '../customers/mask.js';
-import { badInput } from '../errors.js';
+import { badInput, notFound } from '../errors.js';
 import { listCost } from '../http/query-cost.js';
 import {
   Campaign,
@@ -127,9 +127,18 @@ export class CampaignResolver {
     return toCampaign(await createCampaign({ db: ctx.db, input: fields(input) as CampaignFields, owner: ownerOf(ctx), now: ctx.now }));
   }
 
-  @Mutation(() => Campaign, { description: 'Changes a campaign. Content and targeting are frozen once a run has started (CONFLICT); name and description always change.' })
-  async updateCampaign(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => UpdateCampaignInput) input: UpdateCampaignInput): Promise<Campaign> {
-    return toCampaign(await updateCampaign({ db: ctx.db, id, input: fields(input), now: ctx.now }));
+  @Mutation(() => Campaign, {
+    description:
+      'Changes a campaign. Content and targeting are frozen once a run has started (CONFLICT); name and description always change. ' +
+      'A scheduled campaign retargeted passes the launch checks again (narrow segments need acknowledgeWarnings).',
+  })
+  async updateCampaign(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateCampaignInput) input: UpdateCampaignInput,
+    @Arg('acknowledgeWarnings', () => Boolean, { defaultValue: false }) acknowledgeWarnings: boolean,
+  ): Promise<Campaign> {
+    return toCampaign(await updateCampaign({ db: ctx.db, id, input: fields(input), now: ctx.now, readiness: { acknowledgeWarnings, ...launchLimits(ctx) } }));
   }
 
   @Mutation(() => Boolean, { description: 'Deletes a DRAFT campaign (others: CONFLICT; cancel them instead).' })
@@ -233,6 +242,7 @@ export class CampaignResolver {
       publicUrl: ctx.config.publicUrl,
       linkSecret: ctx.config.campaigns.linkSigningSecret,
       fallbackOrder: ctx.config.campaigns.fallbackOrder,
+      maskContact: ctx.principal !== null && MASKED_CONTACT_ROLES.has(ctx.principal.role),
     });
     const m = p.message;
     return {
@@ -263,6 +273,7 @@ export class CampaignResolver {
     if (run != null && !/^\d{1,18}$/.test(run)) throw badInput('run', 'INVALID_ID', 'run must be a run id');
     const cursor = after ? decodeCursor(after) : null;
     if (after && !cursor) throw badInput('after', 'INVALID_CURSOR', 'after must be a cursor from pageInfo.endCursor');
+    await requireCampaign(ctx, campaign);
     const rows = await listMessages(ctx.db, { campaignId: campaign, runId: run ?? null, outcome: (outcome as Outcome | null) ?? null, after: cursor, limit: first + 1 });
     const page = rows.slice(0, first);
     const masked = ctx.principal !== null && MASKED_CONTACT_ROLES.has(ctx.principal.role);
@@ -274,14 +285,20 @@ export class CampaignResolver {
   async campaignOutcomes(@Ctx() ctx: Context, @Arg('campaign', () => ID) campaign: string, @Arg('run', () => ID, { nullable: true }) run?: string | null): Promise<OutcomeCount[]> {
     if (!/^\d{1,18}$/.test(campaign)) throw badInput('campaign', 'INVALID_ID', 'campaign must be a campaign id');
     if (run != null && !/^\d{1,18}$/.test(run)) throw badInput('run', 'INVALID_ID', 'run must be a run id');
+    await requireCampaign(ctx, campaign);
     return (await countOutcomes(ctx.db, { campaignId: campaign, runId: run ?? null })) as never;
   }
 
   /** The campaign after a command, and the run it created handed to the workers. */
   private async after(ctx: Context, result: TransitionResult): Promise<Campaign> {
-    if (result.runId) await scheduleRunPlanning(ctx.services.queues, result.runId);
+    for (const runId of result.runIds ?? (result.runId ? [result.runId] : [])) await scheduleRunPlanning(ctx.services.queues, runId);
     return (await listCampaignsById(ctx, result.campaign.id))[0];
   }
+}
+
+/** NOT_FOUND at `campaign` for an unknown id (lists would otherwise just come back empty). */
+async function requireCampaign(ctx: Context, id: string): Promise<void> {
+  if (!(await getCampaigns(ctx.db, [id])).length) throw notFound('campaign', 'no such campaign');
 }
 
 async function listCampaignsById(ctx: Context, id: string): Promise<Campaign[]> {

@@ -165,7 +165,7 @@ export class Campaign {
   @Field({ description: 'Name of the API key that created it.' }) owner: string;
   @Field() createdAt: Date;
   @Field() updatedAt: Date;
-  @Field(() => Date, { nullable: true }) launchedAt: Date | null;
+  @Field(() => Date, { nullable: true, description: 'When it was launched or scheduled.' }) launchedAt: Date | null;
   @Field(() => Date, { nullable: true }) finishedAt: Date | null;
 }
 

@@ -84,8 +84,9 @@ FROM unnest(:keys::text[], :positions::smallint[], :weights::int[], :subjects::t
      AS v (k, p, w, s, h, t, b)
 
 -- name: has_started_run
--- Whether any run of the campaign has started (content and targeting are frozen from then on).
-SELECT EXISTS (SELECT 1 FROM campaign_runs WHERE campaign_id = :id AND started_at IS NOT NULL) AS started
+-- Whether the campaign has fired (a run other than one skipped for lateness): content and targeting
+-- are frozen from then on, even before the run's audience is resolved.
+SELECT EXISTS (SELECT 1 FROM campaign_runs WHERE campaign_id = :id AND status <> 'SKIPPED_LATE') AS started
 
 -- name: open_runs
 SELECT count(*)::int AS n FROM campaign_runs WHERE campaign_id = :id AND status IN ('PENDING', 'RUNNING')
