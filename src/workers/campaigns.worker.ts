@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { failRun, fireDueCampaigns, planRun, type RunSettings } from '../campaigns/campaign-runs.js';
 import type { Config } from '../config.js';
+import { DomainError } from '../errors.js';
 import { CAMPAIGNS_QUEUE, scheduleRunPlanning, type CampaignsJobs } from './queues.js';
 import type { QueueDefinition } from './runtime.js';
 
@@ -14,8 +15,11 @@ export function runSettings(config: Config): RunSettings {
   };
 }
 
-/** PostgreSQL errors that a retry cannot fix (bad data or SQL, not a lost connection or a deadlock). */
+/** Errors that a retry cannot fix: domain errors, and PostgreSQL's bad data or SQL (not a lost connection or a deadlock). */
 function isPermanent(err: unknown): boolean {
+  // A domain error (a target segment whose definition no longer compiles, a campaign gone) gives the
+  // same answer on every retry.
+  if (err instanceof DomainError) return true;
   const code = (err as { code?: string }).code;
   return typeof code === 'string' && /^(22|23|42)/.test(code);
 }
