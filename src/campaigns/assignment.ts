@@ -22,13 +22,14 @@ export function bucketOf(campaignId: string, customerId: string, salt: BucketSal
  * the unsigned value mod 10,000 without ever leaving int4, and 30% cheaper than reading them as a
  * bit(64) string. `OFFSET 0` keeps PostgreSQL from flattening the subqueries, which would copy the
  * digest expression into each of the eight reads (eight hashes) and the fold into each use of `bucket`.
+ * With `when`, rows where it is false get a NULL bucket and no digest.
  */
-export function bucketLateral(alias: string, campaignIdParam: string, customerIdColumn: string, salt: BucketSalt): string {
+export function bucketLateral(alias: string, campaignIdParam: string, customerIdColumn: string, salt: BucketSalt, when?: string): string {
   let r = 'get_byte(h.d, 0)';
   for (let i = 1; i < 8; i++) r = `((${r}) * 256 + get_byte(h.d, ${i})) % ${BUCKETS}`;
   return `CROSS JOIN LATERAL (
     SELECT ${r} AS bucket
-    FROM (SELECT sha256(convert_to(${campaignIdParam}::text || ':' || ${customerIdColumn}::text || ':${salt}', 'UTF8')) AS d OFFSET 0) h
+    FROM (SELECT ${when ? `CASE WHEN ${when} THEN ` : ''}sha256(convert_to(${campaignIdParam}::text || ':' || ${customerIdColumn}::text || ':${salt}', 'UTF8'))${when ? ' END' : ''} AS d OFFSET 0) h
     OFFSET 0
   ) ${alias}`;
 }

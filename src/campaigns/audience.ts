@@ -32,11 +32,14 @@ import { localSendAt, scheduleFromColumns } from './schedule.js';
  *                         (sent later, before expiry), DROP (SUPPRESSED with the rule's reason and id),
  *                         EXPIRED (no instant before expiry passes every rule).
  *
- * Steps 1–5 are one SQL query over the customer base. Step 6 runs the pure rules in TypeScript on the
- * distinct inputs: customers with no contact history in the rules' look-back and no own limits are
- * grouped by (channel, fallback, variant, time zone, scoped segments) and decided once per group; the
- * others are decided one by one with their history. The decision is therefore exactly the pure
- * function's, for the forecast and for the run alike.
+ * Steps 1–2 and the draws (hold-out and variant buckets) are one SQL pass over the base, grouped:
+ * customers who need nothing more than their group's inputs are counted (forecast) or written
+ * (run) by group, and the rules run once per distinct (channel, fallback, time zone, scoped segments).
+ * Customers whose outcome depends on others or on their own past are resolved one by one in
+ * TypeScript: those reachable on an address another live customer holds (step 3), those with contact
+ * history in the rules' look-back or own limits (step 6), and, under a cap, those in the bucket where
+ * the cap falls (step 5: a first pass counts the buckets). Both paths call the same functions, so the
+ * forecast and the run agree exactly with each other and with the pure rules.
  */
 
 export type AudienceReason = 'EXCLUDED' | 'NO_CONSENT' | 'NO_ADDRESS' | 'BLOCKLISTED' | 'DUPLICATE_ADDRESS' | 'HELD_OUT' | 'OVER_MAX_RECIPIENTS';
@@ -51,7 +54,11 @@ export interface AudienceSettings {
 
 /** The SQL of steps 1–5 and what the rules step needs to read its rows. */
 export interface AudienceQuery {
-  /** A CTE list ending in `final (id, reason, intended, chosen, fallback, address, fallback_address, variant_idx, tz, seg_bits, has_history)`. */
+  /**
+   * A CTE list ending in `audience (id, reason, intended, chosen, fallback, tz, seg_bits, address,
+   * fallback_address, hb, variant_idx, held_out, is_shared, has_history)`: steps 1–2 decided (reason),
+   * the draws made; steps 3–6 are resolveAudience's.
+   */
   sql: string;
   params: unknown[];
   /** Segment ids of segment-scoped rules, bit i of seg_bits = member of policySegments[i]. */
@@ -146,8 +153,24 @@ export async function compileAudience(options: {
   const variantIdx = variants.length > 1 ? `CASE ${bounds.map((b, i) => `WHEN vb.bucket < ${b} THEN ${i}`).join(' ')} END` : '0';
   const lookbackFrom = new Date(now.getTime() - lookbackMs(rules, options.latenessMs ?? 0));
 
+  // The digest only for people still eligible after steps 1–2 (sha256 costs ~1 µs a row).
+  const draw = (alias: string, salt: 'holdout' | 'variant') => bucketLateral(alias, `${campaignRef()}::bigint`, 'ch.id', salt, 'ch.reason IS NULL');
   const sql = `
-WITH base AS (
+WITH shared AS MATERIALIZED (
+  -- Live addresses more than one customer holds (a family email or phone): a few rows. Customers
+  -- reachable on one of them are resolved one by one (step 3), everybody else in groups.
+  ${[hasEmail ? `SELECT 'EMAIL'::text AS channel, email AS address FROM customers WHERE email IS NOT NULL AND erased_at IS NULL GROUP BY email HAVING count(*) > 1` : '', hasSms ? `SELECT 'SMS'::text AS channel, phone AS address FROM customers WHERE phone IS NOT NULL AND erased_at IS NULL GROUP BY phone HAVING count(*) > 1` : '']
+    .filter(Boolean)
+    .join('\n  UNION ALL\n  ') || 'SELECT NULL::text AS channel, NULL::text AS address WHERE false'}
+),
+history AS MATERIALIZED (
+  -- Customers whose contact history or own limits can matter: resolved one by one (step 6).
+  SELECT customer_id FROM messages
+  WHERE outcome IN ('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN') AND contact_at > ${p(lookbackFrom)}::timestamptz
+  UNION
+  SELECT customer_id FROM customer_contact_preferences
+),
+base AS (
   SELECT c.id, c.email, c.phone, c.preferred_channel, COALESCE(c.time_zone, ${p(settings.defaultTimeZone)}::text) AS tz,
          ${excluded.length ? `(${excluded.join(' OR ')})` : 'false'} AS is_excluded,
          ${segBits} AS seg_bits
@@ -171,72 +194,30 @@ routed AS (
   FROM reach r
 ),
 chosen AS (
-  SELECT id, tz, seg_bits, intended,
+  SELECT id, tz, seg_bits, intended, email, phone,
          CASE WHEN intended_block IS NULL THEN intended
               WHEN ${campaign.channel === 'PREFERRED'} AND other_block IS NULL THEN other END AS chosen,
+         -- The fallback for rules that say FALLBACK: the other channel, when it has content and passes the checks.
+         CASE WHEN intended_block IS NULL AND other_block IS NULL THEN other END AS fallback,
          CASE WHEN is_excluded THEN 'EXCLUDED'
-              WHEN intended_block IS NOT NULL AND NOT (${campaign.channel === 'PREFERRED'} AND other_block IS NULL) THEN intended_block END AS reason,
-         email, phone, intended_block, other, other_block
+              WHEN intended_block IS NOT NULL AND NOT (${campaign.channel === 'PREFERRED'} AND other_block IS NULL) THEN intended_block END AS reason
   FROM routed
 ),
-usable AS (
-  SELECT id, tz, seg_bits, intended, chosen,
-         CASE chosen WHEN 'EMAIL' THEN email ELSE phone END AS address,
-         -- The fallback for rules that say FALLBACK: the other channel, when it has content and passes the checks.
-         CASE WHEN chosen = intended AND other_block IS NULL THEN other END AS fallback,
-         email, phone
-  FROM chosen WHERE reason IS NULL
-),
--- Addresses more than one customer of the run may be reached on (chosen or fallback): no fallback to
--- them, or a shared phone would get the message once per customer that falls back to it.
-crowded AS (
-  SELECT channel, address FROM (
-    SELECT chosen AS channel, address FROM usable
-    UNION ALL
-    SELECT fallback, CASE fallback WHEN 'EMAIL' THEN email ELSE phone END FROM usable WHERE fallback IS NOT NULL
-  ) a GROUP BY channel, address HAVING count(*) > 1
-),
-elig AS (
-  SELECT u.id, u.tz, u.seg_bits, u.intended, u.chosen, u.address, CASE WHEN cr.address IS NULL THEN u.fallback END AS fallback, u.email, u.phone
-  FROM usable u
-  LEFT JOIN crowded cr ON cr.channel = u.fallback AND cr.address = CASE u.fallback WHEN 'EMAIL' THEN u.email ELSE u.phone END
-),
-shared AS (
-  SELECT chosen, address, min(id) AS keep FROM elig GROUP BY chosen, address HAVING count(*) > 1
-),
-drawn AS (
-  SELECT e.*, ${needsHoldoutBucket ? 'hb.bucket' : '0'} AS holdout_bucket, ${variantIdx} AS variant_idx,
-         CASE WHEN s.keep IS NOT NULL AND s.keep <> e.id THEN 'DUPLICATE_ADDRESS'
-              ${holdout > 0 ? `WHEN hb.bucket < ${p(holdout)}::int THEN 'HELD_OUT'` : ''} END AS reason
-  FROM elig e
-  LEFT JOIN shared s ON s.chosen = e.chosen AND s.address = e.address
-  ${needsHoldoutBucket ? bucketLateral('hb', `${campaignRef()}::bigint`, 'e.id', 'holdout') : ''}
-  ${variants.length > 1 ? bucketLateral('vb', `${campaignRef()}::bigint`, 'e.id', 'variant') : ''}
-),
-capped AS (
-  SELECT d.*, ${
-    campaign.maxRecipients !== null
-      ? `CASE WHEN d.reason IS NULL AND row_number() OVER (PARTITION BY d.reason IS NULL ORDER BY d.holdout_bucket, d.id) > ${p(campaign.maxRecipients)}
-              THEN 'OVER_MAX_RECIPIENTS' ELSE d.reason END`
-      : 'd.reason'
-  } AS final_reason
-  FROM drawn d
-),
-history AS (
-  SELECT DISTINCT customer_id FROM messages
-  WHERE outcome IN ('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN') AND contact_at > ${p(lookbackFrom)}::timestamptz
-  UNION
-  SELECT customer_id FROM customer_contact_preferences
-),
-final AS (
-  SELECT id, reason, intended, chosen AS chosen, NULL::text AS fallback, NULL::text AS address, NULL::text AS fallback_address,
-         NULL::int AS variant_idx, tz, seg_bits, false AS has_history
-  FROM chosen WHERE reason IS NOT NULL
-  UNION ALL
-  SELECT c.id, c.final_reason, c.intended, c.chosen, c.fallback, c.address,
-         CASE c.fallback WHEN 'EMAIL' THEN c.email WHEN 'SMS' THEN c.phone END, c.variant_idx, c.tz, c.seg_bits,
-         c.final_reason IS NULL AND h.customer_id IS NOT NULL
-  FROM capped c LEFT JOIN history h ON h.customer_id = c.id
+audience AS (
+  SELECT ch.id, ch.reason, ch.intended, ch.chosen, ch.fallback, ch.tz, ch.seg_bits,
+         CASE ch.chosen WHEN 'EMAIL' THEN ch.email WHEN 'SMS' THEN ch.phone END AS address,
+         CASE ch.fallback WHEN 'EMAIL' THEN ch.email WHEN 'SMS' THEN ch.phone END AS fallback_address,
+         ${needsHoldoutBucket ? 'hb.bucket' : '0'} AS hb,
+         CASE WHEN ch.reason IS NULL THEN ${variantIdx} END AS variant_idx,
+         ${holdout > 0 ? `COALESCE(hb.bucket < ${p(holdout)}::int, false)` : 'false'} AS held_out,
+         (s1.address IS NOT NULL OR s2.address IS NOT NULL) AS is_shared,
+         h.customer_id IS NOT NULL AS has_history
+  FROM chosen ch
+  LEFT JOIN shared s1 ON ch.reason IS NULL AND s1.channel = ch.chosen AND s1.address = CASE ch.chosen WHEN 'EMAIL' THEN ch.email ELSE ch.phone END
+  LEFT JOIN shared s2 ON ch.reason IS NULL AND s2.channel = ch.fallback AND s2.address = CASE ch.fallback WHEN 'EMAIL' THEN ch.email ELSE ch.phone END
+  LEFT JOIN history h ON ch.reason IS NULL AND h.customer_id = ch.id
+  ${needsHoldoutBucket ? draw('hb', 'holdout') : ''}
+  ${variants.length > 1 ? draw('vb', 'variant') : ''}
 )`;
   return { sql, params, policySegments, variantKeys: variants.map((v) => v.key), lookbackFrom };
 }
@@ -328,4 +309,212 @@ export function ledgerOutcome(d: Decision | { outcome: 'LATE' }): { outcome: 'RE
     case 'LATE':
       return { outcome: 'EXPIRED', channel: null, reason: 'SKIPPED_LATE', ruleId: null, contactAt: null };
   }
+}
+
+/** Where a customer stands against maxRecipients: within it, at the cut bucket (ranked by id), beyond it. */
+export type Band = 0 | 1 | 2;
+
+/** One customer resolved in TypeScript (shared address, contact history or own limits, or at the cut). */
+export interface AudienceMember {
+  id: string;
+  reason: string | null;
+  intended: Channel;
+  chosen: Channel | null;
+  fallback: Channel | null;
+  address: string | null;
+  fallbackAddress: string | null;
+  variantIdx: number | null;
+  tz: string;
+  segBits: number;
+  hb: number;
+  heldOut: boolean;
+  isShared: boolean;
+  hasHistory: boolean;
+}
+
+/** What happens to a customer (or a whole group): the ledger row's outcome and where it goes. */
+export interface AudienceOutcome {
+  outcome: 'RESERVED' | 'DEFERRED' | 'SUPPRESSED' | 'HELD_OUT' | 'EXPIRED';
+  channel: Channel | null;
+  address?: string | null;
+  reason: string | null;
+  ruleId: string | null;
+  contactAt: Date | null;
+  expiresAt: Date | null;
+}
+
+/** The columns of one member, as SQL selects them from `audience` (or its temp-table copy). */
+export const MEMBER_COLUMNS = `id, reason, intended, chosen, fallback, address, fallback_address AS "fallbackAddress", variant_idx AS "variantIdx",
+  tz, seg_bits AS "segBits", hb, held_out AS "heldOut", is_shared AS "isShared", has_history AS "hasHistory"`;
+
+/**
+ * The SQL band of a row against maxRecipients once the cut bucket is known (0 when there is no cap):
+ * shared-address customers are banded in TypeScript, after step 3.
+ */
+export function bandSql(cut: { bucket: number } | null, alias = ''): string {
+  const a = alias ? `${alias}.` : '';
+  return cut ? `CASE WHEN ${a}reason IS NOT NULL OR ${a}held_out OR ${a}is_shared OR ${a}hb < ${cut.bucket} THEN 0 WHEN ${a}hb = ${cut.bucket} THEN 1 ELSE 2 END` : '0';
+}
+
+/** Who is resolved one by one: shared addresses, history or own limits, and the cut bucket's customers. */
+export function individualSql(cut: { bucket: number } | null, alias = ''): string {
+  const a = alias ? `${alias}.` : '';
+  return `${a}reason IS NULL AND (${a}is_shared OR ${a}has_history${cut ? ` OR (NOT ${a}held_out AND ${a}hb = ${cut.bucket})` : ''})`;
+}
+
+/**
+ * Step 3 on the customers reachable on a shared address (all of them are members: their address is
+ * held by more than one live customer): the lowest id keeps each address, and a FALLBACK never goes
+ * to an address another customer of the run may be reached on. Returns the losers' ids.
+ */
+export function resolveSharedAddresses(members: AudienceMember[]): Set<string> {
+  const live = members.filter((m) => m.reason === null && m.isShared);
+  const reach = new Map<string, number>();
+  const key = (c: Channel | null, a: string | null) => `${c}|${a}`;
+  for (const m of live) {
+    reach.set(key(m.chosen, m.address), (reach.get(key(m.chosen, m.address)) ?? 0) + 1);
+    if (m.fallback) reach.set(key(m.fallback, m.fallbackAddress), (reach.get(key(m.fallback, m.fallbackAddress)) ?? 0) + 1);
+  }
+  const keeper = new Map<string, string>();
+  for (const m of live) {
+    if (m.fallback && (reach.get(key(m.fallback, m.fallbackAddress)) ?? 0) > 1) m.fallback = null;
+    const k = key(m.chosen, m.address);
+    const held = keeper.get(k);
+    if (held === undefined || BigInt(m.id) < BigInt(held)) keeper.set(k, m.id);
+  }
+  return new Set(live.filter((m) => keeper.get(key(m.chosen, m.address)) !== m.id).map((m) => m.id));
+}
+
+/**
+ * The cut of maxRecipients: the hold-out bucket where the count of eligible, not held-out customers
+ * reaches the cap, and how many of that bucket's customers (lowest ids) are still in. Null when
+ * there is no cap or everyone fits.
+ */
+export function maxRecipientsCut(histogram: ReadonlyMap<number, number>, max: number | null): { bucket: number; within: number } | null {
+  if (max === null) return null;
+  let before = 0;
+  for (const b of [...histogram.keys()].sort((x, y) => x - y)) {
+    const n = histogram.get(b)!;
+    if (before + n > max) return { bucket: b, within: max - before };
+    before += n;
+  }
+  return null;
+}
+
+export interface ResolveContext {
+  detail: CampaignDetail;
+  rules: readonly ContactRule[];
+  policySegments: readonly string[];
+  now: Date;
+  latenessMs: number;
+  /** Expiry of messages not sent (suppressed, held out): the run's. */
+  runExpiry: Date | null;
+}
+
+/** Step 6 for a group or one customer, as a ledger outcome. */
+export function decideOutcome(ctx: ResolveContext, input: DecisionInput): AudienceOutcome {
+  const { decision, expiresAt } = decideFor({ ...ctx, input });
+  const o = ledgerOutcome(decision);
+  const sent = o.outcome === 'RESERVED' || o.outcome === 'DEFERRED';
+  return { ...o, channel: o.channel ?? input.chosen, expiresAt: sent ? expiresAt : ctx.runExpiry };
+}
+
+/**
+ * Steps 3–6 for the members (customers resolved one by one), given the cut of maxRecipients: returns
+ * each member's outcome, with the address of the channel it goes to.
+ */
+export async function resolveMembers(
+  ctx: ResolveContext & { client: pg.Pool | pg.ClientBase; lookbackFrom: Date; cut: { bucket: number; within: number } | null },
+  members: AudienceMember[],
+): Promise<Map<string, AudienceOutcome>> {
+  const out = new Map<string, AudienceOutcome>();
+  const suppressed = (m: AudienceMember, reason: string, outcome: AudienceOutcome['outcome'] = 'SUPPRESSED'): AudienceOutcome => ({
+    outcome,
+    channel: m.chosen ?? m.intended,
+    address: m.address,
+    reason,
+    ruleId: null,
+    contactAt: null,
+    expiresAt: ctx.runExpiry,
+  });
+  const losers = resolveSharedAddresses(members);
+  const edge: AudienceMember[] = [];
+  const toDecide: AudienceMember[] = [];
+  for (const m of members) {
+    if (m.reason !== null) out.set(m.id, suppressed(m, m.reason, m.reason === 'HELD_OUT' ? 'HELD_OUT' : 'SUPPRESSED'));
+    else if (losers.has(m.id)) out.set(m.id, suppressed(m, 'DUPLICATE_ADDRESS'));
+    else if (m.heldOut) out.set(m.id, suppressed(m, 'HELD_OUT', 'HELD_OUT'));
+    else if (ctx.cut && m.hb > ctx.cut.bucket) out.set(m.id, suppressed(m, 'OVER_MAX_RECIPIENTS'));
+    else if (ctx.cut && m.hb === ctx.cut.bucket) edge.push(m);
+    else toDecide.push(m);
+  }
+  edge.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  edge.forEach((m, i) => (i < ctx.cut!.within ? toDecide.push(m) : out.set(m.id, suppressed(m, 'OVER_MAX_RECIPIENTS'))));
+  for (let i = 0; i < toDecide.length; i += HISTORY_BATCH) {
+    const batch = toDecide.slice(i, i + HISTORY_BATCH);
+    const ids = batch.filter((m) => m.hasHistory).map((m) => m.id);
+    const [histories, overrides] = ids.length ? await Promise.all([loadHistories(ctx.client, ids, ctx.lookbackFrom), loadOverrides(ctx.client, ids)]) : [new Map(), new Map()];
+    for (const m of batch) {
+      const o = decideOutcome(ctx, { chosen: m.chosen!, fallback: m.fallback, tz: m.tz, segBits: m.segBits, history: histories.get(m.id) ?? [], overrides: overrides.get(m.id) ?? null });
+      out.set(m.id, { ...o, address: o.channel === m.fallback ? m.fallbackAddress : m.address });
+    }
+  }
+  return out;
+}
+
+/** Customers with history are decided in batches of this many (one history query each). */
+const HISTORY_BATCH = 5_000;
+
+/** The source of audience rows: the compiled query (forecast) or a run's temp-table copy of it. */
+export interface AudienceSource {
+  /** SQL put before `SELECT ... FROM <table>`: the CTE list, or nothing. */
+  prefix: string;
+  table: string;
+  params: unknown[];
+}
+
+/**
+ * The cut of maxRecipients (null without a cap or when everyone fits): a histogram of the hold-out
+ * buckets of the eligible, not held-out customers, where the shared-address ones count only once
+ * step 3 has kept them. One pass over the audience.
+ */
+export async function findCut(client: pg.ClientBase, source: AudienceSource, max: number | null): Promise<{ bucket: number; within: number } | null> {
+  if (max === null) return null;
+  const { rows } = await client.query<{ hb: number; n: string } & Partial<AudienceMember> & { member: string | null }>(
+    `${source.prefix} SELECT hb, CASE WHEN is_shared THEN id END AS member, count(*) AS n, ${MEMBER_AGGREGATES}
+     FROM ${source.table} WHERE reason IS NULL AND (is_shared OR NOT held_out) GROUP BY 1, 2`,
+    source.params,
+  );
+  const histogram = new Map<number, number>();
+  const add = (b: number, n: number) => histogram.set(b, (histogram.get(b) ?? 0) + n);
+  const members = rows.filter((r) => r.member !== null).map(toMember);
+  for (const r of rows) if (r.member === null) add(r.hb, Number(r.n));
+  const losers = resolveSharedAddresses(members);
+  for (const m of members) if (!losers.has(m.id) && !m.heldOut) add(m.hb, 1);
+  return maxRecipientsCut(histogram, max);
+}
+
+/** A member's columns as aggregates of its one-row group (the group key holds the rest). */
+export const MEMBER_AGGREGATES = `min(id) AS id, min(reason) AS reason, min(intended) AS intended, min(chosen) AS chosen, min(fallback) AS fallback,
+  min(address) AS address, min(fallback_address) AS "fallbackAddress", min(variant_idx) AS "variantIdx", min(tz) AS tz, min(seg_bits) AS "segBits",
+  bool_or(held_out) AS "heldOut", bool_or(is_shared) AS "isShared", bool_or(has_history) AS "hasHistory"`;
+
+/** A member from a row of MEMBER_COLUMNS or MEMBER_AGGREGATES (+ hb). */
+export function toMember(r: Partial<AudienceMember> & { hb: number }): AudienceMember {
+  return {
+    id: String(r.id),
+    reason: r.reason ?? null,
+    intended: r.intended!,
+    chosen: r.chosen ?? null,
+    fallback: r.fallback ?? null,
+    address: r.address ?? null,
+    fallbackAddress: r.fallbackAddress ?? null,
+    variantIdx: r.variantIdx ?? null,
+    tz: r.tz!,
+    segBits: Number(r.segBits ?? 0),
+    hb: Number(r.hb),
+    heldOut: r.heldOut ?? false,
+    isShared: r.isShared ?? false,
+    hasHistory: r.hasHistory ?? false,
+  };
 }

@@ -1,7 +1,19 @@
 import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
-import { AUDIENCE_WORK_MEM, compileAudience, decideFor, ledgerOutcome, loadHistories, loadOverrides, type AudienceSettings, type DecisionInput } from './audience.js';
+import {
+  AUDIENCE_WORK_MEM,
+  bandSql,
+  compileAudience,
+  decideOutcome,
+  findCut,
+  individualSql,
+  MEMBER_COLUMNS,
+  resolveMembers,
+  toMember,
+  type AudienceMember,
+  type AudienceSettings,
+} from './audience.js';
 import { nextStatus, type CampaignStatus } from './campaign-state.js';
 import { getCampaigns, loadCampaignDetail, type CampaignRow } from './campaigns.js';
 import { loadContactRules } from './contact-policies.js';
@@ -116,8 +128,8 @@ async function fireOne(client: pg.ClientBase, c: CampaignRow, now: Date, setting
 
 /** One planner at a time: the contact history a run reads must include the runs planned before it. */
 const PLAN_LOCK = 724_812;
-/** Customers with history are decided in batches of this many (one history query each). */
-const HISTORY_BATCH = 5_000;
+/** Ledger rows of customers resolved one by one, written this many per INSERT. */
+const INSERT_BATCH = 5_000;
 
 export type PlanOutcome = 'PLANNED' | 'COMPLETED' | 'SKIPPED' | 'PAUSED';
 
@@ -143,36 +155,41 @@ export async function planRun(options: { db: Db; runId: string; now: Date; setti
     const q = await compileAudience({ db: client, detail, rules, now, settings, latenessMs });
     await client.query(`SET LOCAL jit = off`);
     await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
-    await client.query(`CREATE TEMP TABLE run_audience ON COMMIT DROP AS ${q.sql} SELECT * FROM final`, q.params);
+    await client.query(`CREATE TEMP TABLE run_audience ON COMMIT DROP AS ${q.sql} SELECT * FROM audience`, q.params);
     await client.query(`ANALYZE run_audience`);
     const runExpiry = new Date(now.getTime() + campaign.expiryMinutes * 60_000);
+    const ctx = { detail, rules, policySegments: q.policySegments, now, latenessMs, runExpiry };
+    const cut = await findCut(client, { prefix: '', table: 'run_audience', params: [] }, campaign.maxRecipients);
     const common = [run.id, run.scheduledFor, campaign.id, now, q.variantKeys];
 
-    // Steps 1–5: suppressed and held-out people, straight from the audience table.
+    // Steps 1–2, hold-out and the cap for everyone not resolved one by one, straight from the table.
     await client.query(
-      `INSERT INTO messages (run_id, run_at, campaign_id, customer_id, channel, address, variant, outcome, reason, updated_at)
-       SELECT $1, $2, $3, a.id, COALESCE(a.chosen, a.intended), a.address, ($5::text[])[a.variant_idx + 1],
-              CASE a.reason WHEN 'HELD_OUT' THEN 'HELD_OUT' ELSE 'SUPPRESSED' END, a.reason, $4
-       FROM run_audience a WHERE a.reason IS NOT NULL`,
-      common,
+      `INSERT INTO messages (run_id, run_at, campaign_id, customer_id, channel, address, variant, outcome, reason, expires_at, updated_at)
+       SELECT $1, $2, $3, a.id, COALESCE(a.chosen, a.intended), CASE WHEN a.reason IS NULL THEN a.address END, ($5::text[])[a.variant_idx + 1],
+              CASE WHEN a.reason IS NULL AND a.held_out THEN 'HELD_OUT' ELSE 'SUPPRESSED' END,
+              CASE WHEN a.reason IS NOT NULL THEN a.reason WHEN a.held_out THEN 'HELD_OUT' ELSE 'OVER_MAX_RECIPIENTS' END, $6, $4
+       FROM run_audience a
+       WHERE a.reason IS NOT NULL OR (NOT (${individualSql(cut, 'a')}) AND (a.held_out OR ${bandSql(cut, 'a')} = 2))`,
+      [...common, runExpiry],
     );
 
-    // Step 6 for customers without history: one decision per distinct input.
+    // Step 6 for the groups: one decision per distinct input.
     const groups = await client.query<{ chosen: Channel; fallback: Channel | null; tz: string; seg_bits: number }>(
-      `SELECT DISTINCT chosen, fallback, tz, seg_bits FROM run_audience WHERE reason IS NULL AND NOT has_history`,
+      `SELECT DISTINCT chosen, fallback, tz, seg_bits FROM run_audience
+       WHERE reason IS NULL AND NOT held_out AND ${bandSql(cut)} = 0 AND NOT (${individualSql(cut)})`,
     );
-    const decided = groups.rows.map((g) => ({ g, d: decideRow(detail, rules, q.policySegments, now, latenessMs, { chosen: g.chosen, fallback: g.fallback, tz: g.tz, segBits: g.seg_bits }, runExpiry) }));
+    const decided = groups.rows.map((g) => ({ g, d: decideOutcome(ctx, { chosen: g.chosen, fallback: g.fallback, tz: g.tz, segBits: g.seg_bits }) }));
     await client.query(
       `INSERT INTO messages (run_id, run_at, campaign_id, customer_id, channel, address, variant, outcome, reason, rule_id,
                              contact_at, reserved_at, expires_at, updated_at)
-       SELECT $1, $2, $3, a.id, COALESCE(d.channel, a.chosen), CASE WHEN d.channel = a.fallback THEN a.fallback_address ELSE a.address END,
+       SELECT $1, $2, $3, a.id, d.channel, CASE WHEN d.channel = a.fallback THEN a.fallback_address ELSE a.address END,
               ($5::text[])[a.variant_idx + 1], d.outcome, d.reason, d.rule_id, d.contact_at,
               CASE WHEN d.outcome IN ('RESERVED', 'DEFERRED') THEN $4::timestamptz END, d.expires_at, $4
        FROM run_audience a
        JOIN unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[])
             AS d (g_chosen, g_fallback, g_tz, g_bits, outcome, channel, reason, rule_id, contact_at, expires_at)
          ON d.g_chosen = a.chosen AND d.g_fallback IS NOT DISTINCT FROM a.fallback AND d.g_tz = a.tz AND d.g_bits = a.seg_bits
-       WHERE a.reason IS NULL AND NOT a.has_history`,
+       WHERE a.reason IS NULL AND NOT a.held_out AND ${bandSql(cut, 'a')} = 0 AND NOT (${individualSql(cut, 'a')})`,
       [
         ...common,
         decided.map((x) => x.g.chosen),
@@ -188,23 +205,11 @@ export async function planRun(options: { db: Db; runId: string; now: Date; setti
       ],
     );
 
-    // Step 6 for customers with history or own limits: one by one, by keyset batches.
-    let after = '0';
-    for (;;) {
-      const batch = await client.query<{ id: string; chosen: Channel; fallback: Channel | null; address: string; fallback_address: string | null; variant_idx: number; tz: string; seg_bits: number }>(
-        `SELECT id, chosen, fallback, address, fallback_address, variant_idx, tz, seg_bits FROM run_audience
-         WHERE reason IS NULL AND has_history AND id > $1::bigint ORDER BY id LIMIT ${HISTORY_BATCH}`,
-        [after],
-      );
-      if (!batch.rows.length) break;
-      after = batch.rows[batch.rows.length - 1].id;
-      const ids = batch.rows.map((r) => r.id);
-      const [histories, overrides] = await Promise.all([loadHistories(client, ids, q.lookbackFrom), loadOverrides(client, ids)]);
-      const out = batch.rows.map((r) => {
-        const d = decideRow(detail, rules, q.policySegments, now, latenessMs, { chosen: r.chosen, fallback: r.fallback, tz: r.tz, segBits: r.seg_bits, history: histories.get(r.id) ?? [], overrides: overrides.get(r.id) ?? null }, runExpiry);
-        const channel = d.channel ?? r.chosen;
-        return { r, d, channel, address: channel === r.fallback ? r.fallback_address : r.address };
-      });
+    // Steps 3–6 for the customers resolved one by one (shared addresses, history or own limits, the cut).
+    const members = (await client.query<AudienceMember>(`SELECT ${MEMBER_COLUMNS} FROM run_audience WHERE ${individualSql(cut)} ORDER BY id`)).rows.map(toMember);
+    const outcomes = await resolveMembers({ ...ctx, client, lookbackFrom: q.lookbackFrom, cut }, members);
+    for (let i = 0; i < members.length; i += INSERT_BATCH) {
+      const batch = members.slice(i, i + INSERT_BATCH).map((m) => ({ m, o: outcomes.get(m.id)! }));
       await client.query(
         `INSERT INTO messages (run_id, run_at, campaign_id, customer_id, channel, address, variant, outcome, reason, rule_id,
                                contact_at, reserved_at, expires_at, updated_at)
@@ -214,15 +219,15 @@ export async function planRun(options: { db: Db; runId: string; now: Date; setti
               AS d (customer_id, channel, address, variant_idx, outcome, reason, rule_id, contact_at, expires_at)`,
         [
           ...common,
-          out.map((x) => x.r.id),
-          out.map((x) => x.channel),
-          out.map((x) => x.address),
-          out.map((x) => x.r.variant_idx),
-          out.map((x) => x.d.outcome),
-          out.map((x) => x.d.reason),
-          out.map((x) => x.d.ruleId),
-          out.map((x) => x.d.contactAt),
-          out.map((x) => x.d.expiresAt),
+          batch.map((x) => x.m.id),
+          batch.map((x) => x.o.channel),
+          batch.map((x) => x.o.address ?? null),
+          batch.map((x) => x.m.variantIdx),
+          batch.map((x) => x.o.outcome),
+          batch.map((x) => x.o.reason),
+          batch.map((x) => x.o.ruleId),
+          batch.map((x) => x.o.contactAt),
+          batch.map((x) => x.o.expiresAt),
         ],
       );
     }
@@ -231,20 +236,6 @@ export async function planRun(options: { db: Db; runId: string; now: Date; setti
     await client.query(`UPDATE campaign_runs SET status = 'RUNNING', started_at = $2, expires_at = $3, planned = $4 WHERE id = $1`, [run.id, now, runExpiry, planned]);
     return (await completeRunIfDone(client, run.id, now)) ? 'COMPLETED' : 'PLANNED';
   });
-}
-
-function decideRow(
-  detail: Awaited<ReturnType<typeof loadCampaignDetail>>,
-  rules: Awaited<ReturnType<typeof loadContactRules>>,
-  policySegments: readonly string[],
-  now: Date,
-  latenessMs: number,
-  input: DecisionInput,
-  runExpiry: Date,
-) {
-  const { decision, expiresAt } = decideFor({ detail, rules, policySegments, now, latenessMs, input });
-  const o = ledgerOutcome(decision);
-  return { ...o, expiresAt: o.outcome === 'RESERVED' || o.outcome === 'DEFERRED' ? expiresAt : runExpiry };
 }
 
 /**

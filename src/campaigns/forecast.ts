@@ -1,13 +1,27 @@
 import type { Db } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
-import { AUDIENCE_WORK_MEM, compileAudience, decideFor, ledgerOutcome, loadHistories, loadOverrides, type AudienceSettings } from './audience.js';
+import {
+  AUDIENCE_WORK_MEM,
+  bandSql,
+  compileAudience,
+  decideOutcome,
+  findCut,
+  individualSql,
+  MEMBER_AGGREGATES,
+  resolveMembers,
+  toMember,
+  type AudienceMember,
+  type AudienceOutcome,
+  type AudienceSettings,
+  type DecisionInput,
+} from './audience.js';
 import type { CampaignDetail } from './campaigns.js';
 import type { Channel, ContactRule } from './contact-policy.js';
 
 /*
  * The pre-send forecast: who a campaign would reach now, and why not, with the same precedence and
- * the same rules as a run (audience.ts). Counts only: one aggregate query over the base, then the
- * rules on distinct inputs.
+ * the same rules as a run (audience.ts). Counts only: one aggregate pass over the base (two with a
+ * maxRecipients cap), then the rules on distinct inputs and on the few customers resolved one by one.
  */
 
 export interface ReasonCount {
@@ -48,7 +62,7 @@ export interface AudienceForecast {
   avoided: number;
   /** avoided emails × gramsPerEmail + avoided SMS × gramsPerSms. */
   co2SavedGrams: number;
-  /** Distinct inputs the rules were run on (groups plus customers with history). */
+  /** Distinct inputs the rules were run on (groups plus customers resolved one by one). */
   decisions: number;
   ms: number;
 }
@@ -58,7 +72,7 @@ export interface Co2Factors {
   gramsPerSms: number;
 }
 
-interface Row {
+interface Row extends Partial<AudienceMember> {
   reason: string | null;
   intended: Channel;
   chosen: Channel | null;
@@ -66,7 +80,10 @@ interface Row {
   variant_idx: number | null;
   tz: string;
   seg_bits: number;
-  individual: string | null;
+  held_out: boolean;
+  band: number;
+  member: string | null;
+  hb: number;
   n: string;
 }
 
@@ -83,69 +100,69 @@ export async function forecastAudience(options: {
   const t0 = performance.now();
   const { db, detail, rules, now } = options;
   const q = await compileAudience({ db, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs });
-  const rows = await withTransaction(db, async (client) => {
+  const ctx = { detail, rules, policySegments: q.policySegments, now, latenessMs: options.latenessMs, runExpiry: null };
+  const { rows, cut } = await withTransaction(db, async (client) => {
     await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
     await client.query('SET LOCAL jit = off');
+    const cut = await findCut(client, { prefix: q.sql, table: 'audience', params: q.params }, detail.campaign.maxRecipients);
     const result = await client.query<Row>(
       `${q.sql}
-       SELECT reason, intended, chosen, fallback, variant_idx, tz, seg_bits, CASE WHEN has_history THEN id END AS individual, count(*) AS n
-       FROM final GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`,
+       SELECT reason, intended, chosen, fallback, variant_idx, tz, seg_bits, held_out, ${bandSql(cut)} AS band,
+              CASE WHEN ${individualSql(cut)} THEN id END AS member, count(*) AS n, min(hb) AS hb, ${MEMBER_AGGREGATES}
+       FROM audience GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10`,
       q.params,
     );
-    return result.rows;
+    return { rows: result.rows, cut };
   });
-  const individuals = rows.filter((r) => r.individual !== null).map((r) => r.individual!);
-  const [histories, overrides] = await Promise.all([loadHistories(db.pool, individuals, q.lookbackFrom), loadOverrides(db.pool, individuals)]);
 
   const reasons = new Map<string, ReasonCount>();
-  const addReason = (reason: string, ruleId: string | null, outcome: ReasonCount['outcome'], n: number) => {
-    const key = `${outcome}|${reason}|${ruleId}`;
-    const r = reasons.get(key) ?? { reason, ruleId, outcome, count: 0 };
-    r.count += n;
-    reasons.set(key, r);
-  };
   const everyone: Record<Channel, number> = { EMAIL: 0, SMS: 0 };
   const expected: Record<Channel, number> = { EMAIL: 0, SMS: 0 };
   const sentNow: Record<Channel, number> = { EMAIL: 0, SMS: 0 };
   const byVariant = q.variantKeys.map(() => 0);
   let targeted = 0;
   let deferred = 0;
-  let decisions = 0;
+  const tally = (o: AudienceOutcome, n: number, variantIdx: number | null) => {
+    if (o.outcome === 'RESERVED' || o.outcome === 'DEFERRED') {
+      expected[o.channel!] += n;
+      byVariant[variantIdx ?? 0] += n;
+      if (o.outcome === 'RESERVED') sentNow[o.channel!] += n;
+      else deferred += n;
+      if (o.outcome === 'RESERVED') return;
+    }
+    const key = `${o.outcome}|${o.reason}|${o.ruleId}`;
+    const r = reasons.get(key) ?? { reason: o.reason!, ruleId: o.ruleId, outcome: o.outcome as ReasonCount['outcome'], count: 0 };
+    r.count += n;
+    reasons.set(key, r);
+  };
+  const notSent = (outcome: AudienceOutcome['outcome'], reason: string): AudienceOutcome => ({ outcome, reason, ruleId: null, channel: null, contactAt: null, expiresAt: null });
+
+  // Groups: one decision per distinct input.
+  const decisions = new Map<string, AudienceOutcome>();
+  const members: AudienceMember[] = [];
   for (const r of rows) {
     const n = Number(r.n);
     targeted += n;
     everyone[r.intended] += n;
-    if (r.reason !== null) {
-      addReason(r.reason, null, r.reason === 'HELD_OUT' ? 'HELD_OUT' : 'SUPPRESSED', n);
+    if (r.member !== null) {
+      members.push(toMember(r));
       continue;
     }
-    decisions++;
-    const { decision } = decideFor({
-      detail,
-      rules,
-      policySegments: q.policySegments,
-      now,
-      latenessMs: options.latenessMs,
-      input: {
-        chosen: r.chosen!,
-        fallback: r.fallback,
-        tz: r.tz,
-        segBits: r.seg_bits,
-        history: r.individual ? (histories.get(r.individual) ?? []) : [],
-        overrides: r.individual ? (overrides.get(r.individual) ?? null) : null,
-      },
-    });
-    const o = ledgerOutcome(decision);
-    if (o.outcome === 'RESERVED' || o.outcome === 'DEFERRED') {
-      expected[o.channel!] += n;
-      byVariant[r.variant_idx ?? 0] += n;
-      if (o.outcome === 'RESERVED') sentNow[o.channel!] += n;
-      else {
-        deferred += n;
-        addReason(o.reason!, o.ruleId, 'DEFERRED', n);
-      }
-    } else addReason(o.reason!, o.ruleId, o.outcome, n);
+    if (r.reason !== null) tally(notSent('SUPPRESSED', r.reason), n, null);
+    else if (r.held_out) tally(notSent('HELD_OUT', 'HELD_OUT'), n, null);
+    else if (r.band === 2) tally(notSent('SUPPRESSED', 'OVER_MAX_RECIPIENTS'), n, null);
+    else {
+      const input: DecisionInput = { chosen: r.chosen!, fallback: r.fallback, tz: r.tz, segBits: r.seg_bits };
+      const key = `${input.chosen}|${input.fallback}|${input.tz}|${input.segBits}`;
+      let o = decisions.get(key);
+      if (!o) decisions.set(key, (o = decideOutcome(ctx, input)));
+      tally(o, n, r.variant_idx);
+    }
   }
+  // Customers resolved one by one: shared addresses, contact history or own limits, the cut bucket.
+  const outcomes = await resolveMembers({ ...ctx, client: db.pool, lookbackFrom: q.lookbackFrom, cut }, members);
+  for (const m of members) tally(outcomes.get(m.id)!, 1, m.variantIdx);
+
   const channels: Channel[] = ['EMAIL', 'SMS'];
   const byChannel = channels
     .filter((c) => everyone[c] > 0 || expected[c] > 0)
@@ -165,7 +182,7 @@ export async function forecastAudience(options: {
     byVariant: q.variantKeys.map((variant, i) => ({ variant, expected: byVariant[i] })),
     avoided: Math.max(0, targeted - total),
     co2SavedGrams: Math.round((avoidedEmail * options.co2.gramsPerEmail + avoidedSms * options.co2.gramsPerSms) * 10) / 10,
-    decisions,
+    decisions: decisions.size + members.length,
     ms: Math.round(performance.now() - t0),
   };
 }
