@@ -152,25 +152,13 @@ export async function compileAudience(options: {
   const bounds = variantBounds(variants.map((v) => v.weight));
   const variantIdx = variants.length > 1 ? `CASE ${bounds.map((b, i) => `WHEN vb.bucket < ${b} THEN ${i}`).join(' ')} END` : '0';
   const lookbackFrom = new Date(now.getTime() - lookbackMs(rules, options.latenessMs ?? 0));
+  const client = 'pool' in options.db ? (options.db as Db).pool : options.db;
+  const { shared, historyIds } = await loadAudienceSets(client, { email: hasEmail, sms: hasSms, lookbackFrom });
 
   // The digest only for people still eligible after steps 1–2 (sha256 costs ~1 µs a row).
   const draw = (alias: string, salt: 'holdout' | 'variant') => bucketLateral(alias, `${campaignRef()}::bigint`, 'ch.id', salt, 'ch.reason IS NULL');
   const sql = `
-WITH shared AS MATERIALIZED (
-  -- Live addresses more than one customer holds (a family email or phone): a few rows. Customers
-  -- reachable on one of them are resolved one by one (step 3), everybody else in groups.
-  ${[hasEmail ? `SELECT 'EMAIL'::text AS channel, email AS address FROM customers WHERE email IS NOT NULL AND erased_at IS NULL GROUP BY email HAVING count(*) > 1` : '', hasSms ? `SELECT 'SMS'::text AS channel, phone AS address FROM customers WHERE phone IS NOT NULL AND erased_at IS NULL GROUP BY phone HAVING count(*) > 1` : '']
-    .filter(Boolean)
-    .join('\n  UNION ALL\n  ') || 'SELECT NULL::text AS channel, NULL::text AS address WHERE false'}
-),
-history AS MATERIALIZED (
-  -- Customers whose contact history or own limits can matter: resolved one by one (step 6).
-  SELECT customer_id FROM messages
-  WHERE outcome IN ('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN') AND contact_at > ${p(lookbackFrom)}::timestamptz
-  UNION
-  SELECT customer_id FROM customer_contact_preferences
-),
-base AS (
+WITH base AS (
   SELECT c.id, c.email, c.phone, c.preferred_channel, COALESCE(c.time_zone, ${p(settings.defaultTimeZone)}::text) AS tz,
          ${excluded.length ? `(${excluded.join(' OR ')})` : 'false'} AS is_excluded,
          ${segBits} AS seg_bits
@@ -210,16 +198,40 @@ audience AS (
          ${needsHoldoutBucket ? 'hb.bucket' : '0'} AS hb,
          CASE WHEN ch.reason IS NULL THEN ${variantIdx} END AS variant_idx,
          ${holdout > 0 ? `COALESCE(hb.bucket < ${p(holdout)}::int, false)` : 'false'} AS held_out,
-         (s1.address IS NOT NULL OR s2.address IS NOT NULL) AS is_shared,
-         h.customer_id IS NOT NULL AS has_history
+         -- Constant arrays, hashed once by the planner (PostgreSQL 14+): subqueries over CTEs here kept
+         -- the plan serial, and joins on these computed keys made it sort the audience twice.
+         COALESCE(ch.reason IS NULL AND (
+           ((ch.chosen = 'EMAIL' OR ch.fallback = 'EMAIL') AND ch.email = ANY (${p(shared.EMAIL)}::text[]))
+           OR ((ch.chosen = 'SMS' OR ch.fallback = 'SMS') AND ch.phone = ANY (${p(shared.SMS)}::text[]))
+         ), false) AS is_shared,
+         ch.reason IS NULL AND ch.id = ANY (${p(historyIds)}::bigint[]) AS has_history
   FROM chosen ch
-  LEFT JOIN shared s1 ON ch.reason IS NULL AND s1.channel = ch.chosen AND s1.address = CASE ch.chosen WHEN 'EMAIL' THEN ch.email ELSE ch.phone END
-  LEFT JOIN shared s2 ON ch.reason IS NULL AND s2.channel = ch.fallback AND s2.address = CASE ch.fallback WHEN 'EMAIL' THEN ch.email ELSE ch.phone END
-  LEFT JOIN history h ON ch.reason IS NULL AND h.customer_id = ch.id
   ${needsHoldoutBucket ? draw('hb', 'holdout') : ''}
   ${variants.length > 1 ? draw('vb', 'variant') : ''}
 )`;
   return { sql, params, policySegments, variantKeys: variants.map((v) => v.key), lookbackFrom };
+}
+
+/**
+ * The small sets the audience query tests customers against: live addresses more than one customer
+ * holds (a family email or phone; customers reachable on one are resolved one by one, step 3), and
+ * customers whose contact history or own limits can matter (resolved one by one, step 6).
+ */
+async function loadAudienceSets(client: pg.Pool | pg.ClientBase, options: { email: boolean; sms: boolean; lookbackFrom: Date }) {
+  const sharedOf = async (column: 'email' | 'phone', wanted: boolean) =>
+    wanted
+      ? (await client.query<{ a: string }>(`SELECT ${column} AS a FROM customers WHERE ${column} IS NOT NULL AND erased_at IS NULL GROUP BY ${column} HAVING count(*) > 1`)).rows.map((r) => r.a)
+      : [];
+  const EMAIL = await sharedOf('email', options.email);
+  const SMS = await sharedOf('phone', options.sms);
+  const { rows } = await client.query<{ id: string }>(
+    `SELECT customer_id AS id FROM messages
+     WHERE outcome IN ('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN') AND contact_at > $1
+     UNION
+     SELECT customer_id FROM customer_contact_preferences`,
+    [options.lookbackFrom],
+  );
+  return { shared: { EMAIL, SMS }, historyIds: rows.map((r) => r.id) };
 }
 
 /** A customer's recent and planned contact history (what counts toward rules), by customer. */

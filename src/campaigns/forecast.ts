@@ -99,11 +99,10 @@ export async function forecastAudience(options: {
 }): Promise<AudienceForecast> {
   const t0 = performance.now();
   const { db, detail, rules, now } = options;
-  const q = await compileAudience({ db, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs });
-  const ctx = { detail, rules, policySegments: q.policySegments, now, latenessMs: options.latenessMs, runExpiry: null };
-  const { rows, cut } = await withTransaction(db, async (client) => {
+  const { rows, cut, q } = await withTransaction(db, async (client) => {
     await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
     await client.query('SET LOCAL jit = off');
+    const q = await compileAudience({ db: client, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs });
     const cut = await findCut(client, { prefix: q.sql, table: 'audience', params: q.params }, detail.campaign.maxRecipients);
     const result = await client.query<Row>(
       `${q.sql}
@@ -112,8 +111,9 @@ export async function forecastAudience(options: {
        FROM audience GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10`,
       q.params,
     );
-    return { rows: result.rows, cut };
+    return { rows: result.rows, cut, q };
   });
+  const ctx = { detail, rules, policySegments: q.policySegments, now, latenessMs: options.latenessMs, runExpiry: null };
 
   const reasons = new Map<string, ReasonCount>();
   const everyone: Record<Channel, number> = { EMAIL: 0, SMS: 0 };
