@@ -32,7 +32,7 @@ describe('segmentFields', () => {
   test('lists every family with types, operators, closed values and sensitivity, for a rule editor', async () => {
     const r = await app.gql(`{ segmentFields { key family type operators values sensitive aggregate params requiredParams } }`, {}, Role.ANALYST);
     const by = Object.fromEntries(r.data!.segmentFields.map((f: { key: string }) => [f.key, f]));
-    expect(new Set(Object.values(by).map((f: any) => f.family))).toEqual(new Set(['customer', 'attribute', 'metrics', 'transactions', 'events', 'consent']));
+    expect(new Set(Object.values(by).map((f: any) => f.family))).toEqual(new Set(['customer', 'attribute', 'metrics', 'transactions', 'events', 'consent', 'responses']));
     expect(by['customer.gender']).toMatchObject({ type: 'ENUM', sensitive: true, values: ['FEMALE', 'MALE', 'NON_BINARY', 'OTHER', 'UNDISCLOSED'] });
     expect(by['attributes.health']).toMatchObject({ type: 'STRING', sensitive: true });
     expect(by['attributes.pets_at_home']).toMatchObject({ type: 'BOOLEAN', operators: ['EQ', 'IS_SET', 'IS_NOT_SET'] });

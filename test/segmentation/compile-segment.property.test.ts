@@ -6,7 +6,7 @@ import { AttributeType } from '../../src/schema/enums.js';
 import { compileSegment } from '../../src/segmentation/compile-segment.js';
 import { operatorsOf, type FieldDef } from '../../src/segmentation/fields/field.js';
 import { buildFieldRegistry, type FieldRegistry } from '../../src/segmentation/fields/registry.js';
-import type { Condition, Period, SegmentNode, Value } from '../../src/segmentation/rules.js';
+import type { Condition, ConditionParams, Period, SegmentNode, Value } from '../../src/segmentation/rules.js';
 import { expectedKind } from '../../src/segmentation/compile-segment.js';
 import { createTestDb, type TestDb } from '../support/databases.js';
 import { evaluate, type RefBase, type RefCustomer } from './reference-evaluator.js';
@@ -25,7 +25,7 @@ const at = (days: number, deltaMs = 0) => new Date(NOW.getTime() - days * DAY + 
 
 let db: TestDb;
 let registry: FieldRegistry;
-const base: RefBase = { customers: [], transactions: [], events: [] };
+const base: RefBase = { customers: [], transactions: [], events: [], messages: [], responses: [] };
 const covered = new Set<string>();
 
 const DAYS_AGO = [0, 1, 7, 13, 14, 15, 29, 30, 31, 89, 90, 91, 365];
@@ -35,6 +35,10 @@ const CATEGORIES = ['books', 'music', 'shoes'];
 const EVENT_NAMES = ['song_favourited', 'item_returned'];
 const BIRTHDAYS = ['1990-02-28', '1992-02-29', '1985-03-01', '2000-03-07', '1970-12-31', '1999-01-01', '2008-02-27'];
 const NUMBERS = [0, 1, 2, 3, 5, 10, 30, 2.5, 100];
+const HOUR = 3_600_000;
+/** Campaign ids of the ledger (filled by insertLedger), and one that does not exist. */
+const campaignIds: string[] = [];
+const UNKNOWN_CAMPAIGN = '999999';
 
 async function insertBase(): Promise<void> {
   const r = rng(7);
@@ -145,6 +149,68 @@ async function insertBase(): Promise<void> {
   }
 }
 
+/**
+ * Campaigns, runs, messages and responses, from their own generator so that the rest of the base
+ * stays as it was. Sends land on the window boundaries, sometimes at the same instant (ties broken by
+ * message id) or after now; responses land around 7 days after the send (the "ignored" limit), before
+ * it (clock skew), after now, by humans and machines.
+ */
+async function insertLedger(): Promise<void> {
+  const r = rng(11);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
+  const campaigns: { id: string; channel: string }[] = [];
+  for (const channel of ['EMAIL', 'SMS', 'PREFERRED', 'EMAIL']) {
+    const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO campaigns (name, channel, category, owner) VALUES ($1, $2, 'MARKETING', 'test') RETURNING id`, [
+      `c-${campaigns.length}`,
+      channel,
+    ]);
+    campaigns.push({ id: rows[0].id, channel });
+    campaignIds.push(rows[0].id);
+  }
+  // Campaigns 1 and 2 are recurring.
+  const runs: { id: string; runAt: Date; campaign: { id: string; channel: string } }[] = [];
+  for (const [k, campaign] of [campaigns[0], campaigns[0], campaigns[0], campaigns[1], campaigns[1], campaigns[2], campaigns[3]].entries()) {
+    const runAt = at(45 - k * 7);
+    const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO campaign_runs (campaign_id, status, scheduled_for) VALUES ($1, 'COMPLETED', $2) RETURNING id`, [campaign.id, runAt]);
+    runs.push({ id: rows[0].id, runAt, campaign });
+  }
+  const outcomes = ['SENT', 'DELIVERED', 'DELIVERED', 'DELIVERED', 'SUPPRESSED', 'HELD_OUT', 'FAILED', 'RESERVED', 'UNKNOWN'];
+  const types = ['DELIVERED', 'OPENED', 'OPENED', 'OPENED', 'CLICKED', 'CLICKED', 'CONVERTED', 'BOUNCED', 'UNSUBSCRIBED', 'COMPLAINED'];
+  const afterSend = [-60_000, 0, HOUR, 3 * DAY, 7 * DAY - 1000, 7 * DAY, 7 * DAY + 1000, 8 * DAY, 20 * DAY];
+  // Lapsing customers open and click only around or after the 7-day limit of "ignored".
+  const lateAfterSend = [7 * DAY - 1000, 7 * DAY, 7 * DAY + 1000, 8 * DAY, 20 * DAY];
+  for (const customer of base.customers) {
+    const isLapsing = r() < 0.4;
+    for (const run of runs) {
+      if (r() < 0.2) continue;
+      const outcome = pick(outcomes);
+      const isReceived = outcome === 'SENT' || outcome === 'DELIVERED';
+      const channel = run.campaign.channel === 'PREFERRED' ? pick(['EMAIL', 'SMS'] as const) : (run.campaign.channel as 'EMAIL' | 'SMS');
+      // Sent at a window boundary (or a second off it), now and then after now; a failed send may carry one too.
+      const sentAt = isReceived || (outcome === 'FAILED' && r() < 0.5) ? (r() < 0.1 ? at(-1) : at(pick([0, 1, 6, 7, 8, 13, 14, 15, 29, 30, 31]), pick([0, 0, 1000, -1000]))) : null;
+      const { rows } = await db.pool.query<{ id: string }>(
+        `INSERT INTO messages (run_id, run_at, campaign_id, customer_id, channel, outcome, reason, contact_at, sent_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+        [run.id, run.runAt, run.campaign.id, customer.id, outcome === 'SUPPRESSED' ? null : channel, outcome, ['SUPPRESSED', 'FAILED'].includes(outcome) ? 'test' : null, sentAt, sentAt],
+      );
+      const message = { id: rows[0].id, runAt: run.runAt, campaignId: run.campaign.id, customerId: customer.id, channel: outcome === 'SUPPRESSED' ? null : channel, outcome, sentAt };
+      base.messages.push(message);
+      if (!sentAt) continue;
+      const responseCount = Math.floor(r() * (isLapsing ? 3 : 5));
+      for (let k = 0; k < responseCount; k++) {
+        const type = pick(types);
+        const delay = pick(isLapsing && (type === 'OPENED' || type === 'CLICKED') ? lateAfterSend : afterSend);
+        const response = { messageId: message.id, campaignId: message.campaignId, customerId: customer.id, channel, type, isMachine: r() < 0.3, occurredAt: new Date(sentAt.getTime() + delay) };
+        base.responses.push(response);
+        await db.pool.query(
+          `INSERT INTO responses (message_id, message_run_at, campaign_id, customer_id, channel, type, is_machine, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [message.id, message.runAt, response.campaignId, response.customerId, response.channel, response.type, response.isMachine, response.occurredAt],
+        );
+      }
+    }
+  }
+}
+
 const arbPeriod: fc.Arbitrary<Period> = fc.oneof(
   fc.constantFrom(1, 7, 14, 30, 90).map((amount) => ({ amount, unit: 'DAYS' as const })),
   fc.constantFrom(12, 24).map((amount) => ({ amount, unit: 'HOURS' as const })),
@@ -156,6 +222,8 @@ function arbScalar(f: FieldDef): fc.Arbitrary<string | number | boolean> {
     case 'NUMBER':
       // Ages on and around the birthdays' ages (Feb 29 born included), whole and fractional.
       if (f.key === 'customer.age') return fc.constantFrom(17, 18, 19, 25, 26, 27, 33, 34, 36, 40, 55, 24.5, 33.5, -1, 0);
+      // Distinct campaigns: 0 to 4 in the ledger.
+      if (f.family === 'responses') return fc.constantFrom(0, 1, 2, 3, 4, 0.5, 1.5);
       return fc.constantFrom(...NUMBERS, 0.5, 4, 12.34, 250);
     case 'BOOLEAN':
       return fc.boolean();
@@ -187,20 +255,28 @@ function arbCondition(f: FieldDef): fc.Arbitrary<Condition> {
           {
             category: f.params.includes('category') ? fc.constantFrom(...CATEGORIES) : fc.constant(undefined),
             eventName: f.params.includes('eventName') ? fc.constantFrom(...EVENT_NAMES) : fc.constant(undefined),
-            window: fc.oneof(
-              fc.constant(undefined),
-              arbPeriod.map((within) => ({ within })),
-              fc.constantFrom(...DAYS_AGO).map((d) => ({ between: { from: at(d + 30).toISOString(), to: at(d).toISOString() } })),
-            ),
+            window: !f.params.includes('within')
+              ? fc.constant(undefined)
+              : fc.oneof(
+                  fc.constant(undefined),
+                  arbPeriod.map((within): ConditionParams => ({ within })),
+                  fc.constantFrom(...DAYS_AGO).map((d): ConditionParams => ({ between: { from: at(d + 30).toISOString(), to: at(d).toISOString() } })),
+                ),
             properties: f.params.includes('properties') ? fc.option(fc.constantFrom('jazz', 'rock').map((v) => [{ key: 'genre', value: v }]), { nil: undefined }) : fc.constant(undefined),
+            campaignId: f.params.includes('campaignId') ? fc.option(fc.constantFrom(...campaignIds, ...campaignIds, UNKNOWN_CAMPAIGN), { nil: undefined, freq: 1 }) : fc.constant(undefined),
+            channel: f.params.includes('channel') ? fc.option(fc.constantFrom('EMAIL' as const, 'SMS' as const), { nil: undefined, freq: 1 }) : fc.constant(undefined),
+            lastReceived: f.params.includes('lastReceived') ? fc.constantFrom(1, 2, 3, 4) : fc.constant(undefined),
           },
-          { requiredKeys: ['eventName', 'window'] },
+          { requiredKeys: ['eventName', 'window', 'campaignId', 'channel', 'lastReceived'] },
         ).map((p) => {
           const out: Condition['params'] = {};
           if (p.category !== undefined && Math.random() < 2) out.category = p.category;
           if (p.eventName !== undefined) out.eventName = p.eventName;
           if (p.window) Object.assign(out, p.window);
           if (p.properties) out.properties = p.properties;
+          if (p.campaignId !== undefined) out.campaignId = p.campaignId;
+          if (p.channel !== undefined) out.channel = p.channel;
+          if (p.lastReceived !== undefined) out.lastReceived = p.lastReceived;
           return out;
         });
     return fc.tuple(value, params).map(([v, p]) => {
@@ -235,6 +311,7 @@ beforeAll(async () => {
   await defineAttribute({ db, key: 'health', type: AttributeType.STRING, isSensitive: true, now: NOW });
   registry = buildFieldRegistry(await loadAttributeCatalogue(db));
   await insertBase();
+  await insertLedger();
 });
 afterAll(async () => {
   await db?.drop();
@@ -265,6 +342,27 @@ test('compiled SQL selects exactly what the reference evaluation selects, for ra
   const missing = fields.flatMap((f) => operatorsOf(f).map((op) => `${f.key} ${op}`)).filter((k) => !covered.has(k));
   expect(missing).toEqual([]);
 }, 180_000);
+
+test('campaign-response fields agree with the reference on random trees of them (with a few customer fields), every scope and window', async () => {
+  // The registry-wide property draws these 7 fields among ~60: here they are most of every tree.
+  const fields = [...registry.values()].filter((f) => f.family === 'responses' || ['customer.country', 'reachable.email'].includes(f.key));
+  let partial = 0;
+  await fc.assert(
+    fc.asyncProperty(arbTree(fields), async (tree) => {
+      const want = evaluate(tree, registry, base, NOW).sort((a, b) => Number(a) - Number(b));
+      expect(await sqlSelect(tree), JSON.stringify(tree)).toEqual(want);
+      if (want.length > 0 && want.length < base.customers.length - 1) partial++;
+    }),
+    { numRuns: 800, seed: 20261201 },
+  );
+  expect(partial).toBeGreaterThan(280);
+  // The ledger exercises "ignored": for every N some customers ignore and some do not.
+  for (const lastReceived of [1, 2, 3, 4]) {
+    const ignoring = await sqlSelect({ condition: { field: 'responses.ignored_last', operator: 'EQ', value: { boolean: true }, params: { lastReceived } } });
+    expect(ignoring.length, `lastReceived ${lastReceived}`).toBeGreaterThan(0);
+    expect(ignoring.length, `lastReceived ${lastReceived}`).toBeLessThan(base.customers.length - 1);
+  }
+}, 120_000);
 
 test('the base is not trivial: conditions on it select some customers and not others', async () => {
   const some = await sqlSelect({ condition: { field: 'transactions.count', operator: 'GTE', value: { number: 1 }, params: { within: { amount: 30, unit: 'DAYS' } } } });

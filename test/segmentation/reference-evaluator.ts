@@ -23,6 +23,28 @@ export interface RefEvent {
   properties: Record<string, string>;
 }
 
+/** A row of `messages`: only what segment rules read. */
+export interface RefMessage {
+  id: string;
+  runAt: Date;
+  campaignId: string;
+  customerId: string;
+  channel: 'EMAIL' | 'SMS' | null;
+  outcome: string;
+  sentAt: Date | null;
+}
+
+/** A row of `responses`. */
+export interface RefResponse {
+  messageId: string;
+  campaignId: string;
+  customerId: string;
+  channel: 'EMAIL' | 'SMS';
+  type: string;
+  isMachine: boolean;
+  occurredAt: Date;
+}
+
 export interface RefCustomer {
   id: string;
   erased: boolean;
@@ -37,6 +59,8 @@ export interface RefBase {
   customers: RefCustomer[];
   transactions: RefTransaction[];
   events: RefEvent[];
+  messages: RefMessage[];
+  responses: RefResponse[];
 }
 
 const DAY = 86_400_000;
@@ -100,6 +124,8 @@ function value(f: FieldDef, c: Condition, cust: RefCustomer, base: RefBase, now:
           inWindow(e.occurredAt) &&
           (c.params?.properties ?? []).every((p) => e.properties[p.key] === p.value),
       ).length;
+    case 'responses':
+      return responseValue(name, c, cust, base, now, inWindow);
     case 'consent': {
       const channel = name.toUpperCase() as 'EMAIL' | 'SMS';
       if (f.key.startsWith('consent.')) return cust.consents[channel] ?? 'NEVER_ASKED';
@@ -107,6 +133,42 @@ function value(f: FieldDef, c: Condition, cust: RefCustomer, base: RefBase, now:
     }
   }
   return null;
+}
+
+/**
+ * Campaign responses, from the field descriptions: distinct campaigns received (SENT or DELIVERED,
+ * by sent_at) or answered (by occurred_at; opens and clicks by humans only); "ignored the last N":
+ * the N most recent received messages exist and none got a human open or click by 7 days after it
+ * was sent (and by now).
+ */
+function responseValue(name: string, c: Condition, cust: RefCustomer, base: RefBase, now: Date, inWindow: (at: Date) => boolean): unknown {
+  const p = c.params;
+  const inScope = (x: { campaignId: string; channel: string | null }) =>
+    (p?.campaignId === undefined || x.campaignId === p.campaignId) && (p?.channel === undefined || x.channel === p.channel);
+  const received = base.messages.filter((m) => m.customerId === cust.id && (m.outcome === 'SENT' || m.outcome === 'DELIVERED') && m.sentAt !== null && inScope(m));
+  if (name === 'received') return new Set(received.filter((m) => inWindow(m.sentAt!)).map((m) => m.campaignId)).size;
+  if (name === 'ignored_last') {
+    const n = p!.lastReceived!;
+    const last = received
+      .filter((m) => m.sentAt!.getTime() <= now.getTime())
+      .sort((a, b) => b.sentAt!.getTime() - a.sentAt!.getTime() || Number(b.id) - Number(a.id))
+      .slice(0, n);
+    const answered = (m: RefMessage) =>
+      base.responses.some(
+        (r) =>
+          r.messageId === m.id &&
+          (r.type === 'OPENED' || r.type === 'CLICKED') &&
+          !r.isMachine &&
+          r.occurredAt.getTime() <= m.sentAt!.getTime() + 7 * DAY &&
+          r.occurredAt.getTime() <= now.getTime(),
+      );
+    return last.length === n && !last.some(answered);
+  }
+  const type = name.toUpperCase();
+  const humanOnly = type === 'OPENED' || type === 'CLICKED';
+  return new Set(
+    base.responses.filter((r) => r.customerId === cust.id && r.type === type && !(humanOnly && r.isMachine) && inScope(r) && inWindow(r.occurredAt)).map((r) => r.campaignId),
+  ).size;
 }
 
 const ms = (v: unknown) => (v instanceof Date ? v.getTime() : Date.parse(String(v)));
