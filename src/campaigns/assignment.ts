@@ -17,21 +17,21 @@ export function bucketOf(campaignId: string, customerId: string, salt: BucketSal
 }
 
 /**
- * The same bucket in SQL, as a LATERAL that computes the digest once per row (`<alias>.bucket`).
- * The 8 bytes are folded into the remainder byte by byte (r = (r * 256 + byte) mod 10,000), which is
- * the unsigned value mod 10,000 without ever leaving int4, and 30% cheaper than reading them as a
- * bit(64) string. `OFFSET 0` keeps PostgreSQL from flattening the subqueries, which would copy the
- * digest expression into each of the eight reads (eight hashes) and the fold into each use of `bucket`.
- * With `when`, rows where it is false get a NULL bucket and no digest.
+ * The same bucket as a SQL expression: the digest in PostgreSQL's sha256(), folded by cible_bucket()
+ * (migration 1764500000000: the 8 bytes, byte by byte, r = (r * 256 + byte) mod 10,000, which is the
+ * unsigned value mod 10,000 without leaving int4).
  */
-export function bucketLateral(alias: string, campaignIdParam: string, customerIdColumn: string, salt: BucketSalt, when?: string): string {
-  let r = 'get_byte(h.d, 0)';
-  for (let i = 1; i < 8; i++) r = `((${r}) * 256 + get_byte(h.d, ${i})) % ${BUCKETS}`;
-  return `CROSS JOIN LATERAL (
-    SELECT ${r} AS bucket
-    FROM (SELECT ${when ? `CASE WHEN ${when} THEN ` : ''}sha256(convert_to(${campaignIdParam}::text || ':' || ${customerIdColumn}::text || ':${salt}', 'UTF8'))${when ? ' END' : ''} AS d OFFSET 0) h
-    OFFSET 0
-  ) ${alias}`;
+export function bucketSql(campaignIdParam: string, customerIdColumn: string, salt: BucketSalt): string {
+  return `cible_bucket(sha256(convert_to(${campaignIdParam}::text || ':' || ${customerIdColumn}::text || ':${salt}', 'UTF8')))`;
+}
+
+/**
+ * Both draws of a customer as a LATERAL call of cible_draws (migration 1764500000000): `<alias>.hb`, the
+ * hold-out bucket (0 when not wanted), and `<alias>.vi`, the variant index; NULL when `active` is
+ * false (no digest computed). One function scan per row: computed once and parallel safe.
+ */
+export function drawsLateral(alias: string, options: { campaignIdParam: string; customerIdColumn: string; active: string; wantHoldout: boolean; bounds: readonly number[] }): string {
+  return `CROSS JOIN LATERAL cible_draws(${options.campaignIdParam}, ${options.customerIdColumn}, ${options.active}, ${options.wantHoldout}, ARRAY[${options.bounds.map((b) => Math.trunc(b)).join(', ')}]::int[]) ${alias}`;
 }
 
 /** Variant boundaries on the bucket scale: variant i takes buckets [bounds[i-1], bounds[i]). */

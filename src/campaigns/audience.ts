@@ -4,7 +4,7 @@ import { loadAttributeCatalogue } from '../ingestion/attribute-catalogue.js';
 import { compileSegmentList } from '../segmentation/compile-segment.js';
 import { buildFieldRegistry } from '../segmentation/fields/registry.js';
 import { loadSegmentReferences, type SegmentLimits } from '../segmentation/segments.js';
-import { bucketLateral, variantBounds } from './assignment.js';
+import { drawsLateral, variantBounds } from './assignment.js';
 import { channelsWithContent, type CampaignDetail } from './campaigns.js';
 import { decide, type CandidateMessage, type Channel, type ContactRule, type CustomerOverrides, type Decision, type HistoryEntry } from './contact-policy.js';
 import { localSendAt, scheduleFromColumns } from './schedule.js';
@@ -150,13 +150,15 @@ export async function compileAudience(options: {
   let campaignParam: string | undefined;
   const campaignRef = () => (campaignParam ??= p(campaign.id));
   const bounds = variantBounds(variants.map((v) => v.weight));
-  const variantIdx = variants.length > 1 ? `CASE ${bounds.map((b, i) => `WHEN vb.bucket < ${b} THEN ${i}`).join(' ')} END` : '0';
   const lookbackFrom = new Date(now.getTime() - lookbackMs(rules, options.latenessMs ?? 0));
   const client = 'pool' in options.db ? (options.db as Db).pool : options.db;
   const { shared, historyIds } = await loadAudienceSets(client, { email: hasEmail, sms: hasSms, lookbackFrom });
 
   // The digest only for people still eligible after steps 1–2 (sha256 costs ~1 µs a row).
-  const draw = (alias: string, salt: 'holdout' | 'variant') => bucketLateral(alias, `${campaignRef()}::bigint`, 'ch.id', salt, 'ch.reason IS NULL');
+  const draws =
+    needsHoldoutBucket || variants.length > 1
+      ? drawsLateral('dr', { campaignIdParam: `${campaignRef()}::bigint`, customerIdColumn: 'ch.id', active: 'ch.reason IS NULL', wantHoldout: needsHoldoutBucket, bounds })
+      : null;
   const sql = `
 WITH base AS (
   SELECT c.id, c.email, c.phone, c.preferred_channel, COALESCE(c.time_zone, ${p(settings.defaultTimeZone)}::text) AS tz,
@@ -195,9 +197,9 @@ audience AS (
   SELECT ch.id, ch.reason, ch.intended, ch.chosen, ch.fallback, ch.tz, ch.seg_bits,
          CASE ch.chosen WHEN 'EMAIL' THEN ch.email WHEN 'SMS' THEN ch.phone END AS address,
          CASE ch.fallback WHEN 'EMAIL' THEN ch.email WHEN 'SMS' THEN ch.phone END AS fallback_address,
-         ${needsHoldoutBucket ? 'hb.bucket' : '0'} AS hb,
-         CASE WHEN ch.reason IS NULL THEN ${variantIdx} END AS variant_idx,
-         ${holdout > 0 ? `COALESCE(hb.bucket < ${p(holdout)}::int, false)` : 'false'} AS held_out,
+         ${needsHoldoutBucket ? 'dr.hb' : '0'} AS hb,
+         CASE WHEN ch.reason IS NULL THEN ${draws ? 'dr.vi' : '0'} END AS variant_idx,
+         ${holdout > 0 ? `COALESCE(dr.hb < ${p(holdout)}::int, false)` : 'false'} AS held_out,
          -- Constant arrays, hashed once by the planner (PostgreSQL 14+): subqueries over CTEs here kept
          -- the plan serial, and joins on these computed keys made it sort the audience twice.
          COALESCE(ch.reason IS NULL AND (
@@ -206,8 +208,7 @@ audience AS (
          ), false) AS is_shared,
          ch.reason IS NULL AND ch.id = ANY (${p(historyIds)}::bigint[]) AS has_history
   FROM chosen ch
-  ${needsHoldoutBucket ? draw('hb', 'holdout') : ''}
-  ${variants.length > 1 ? draw('vb', 'variant') : ''}
+  ${draws ?? ''}
 )`;
   return { sql, params, policySegments, variantKeys: variants.map((v) => v.key), lookbackFrom };
 }

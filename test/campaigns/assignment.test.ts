@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BUCKETS, bucketLateral, bucketOf, isHeldOut, variantBounds, variantOf, type BucketSalt } from '../../src/campaigns/assignment.js';
+import { BUCKETS, bucketOf, bucketSql, isHeldOut, variantBounds, variantOf, type BucketSalt } from '../../src/campaigns/assignment.js';
 import { createTestDb, type TestDb } from '../support/databases.js';
 import { rng } from '../support/random.js';
 
@@ -68,13 +68,11 @@ function chiSquare(buckets: readonly number[], bins: number): number {
 }
 
 describe('SQL and TypeScript agree', () => {
-  test('the LATERAL gives bucketOf for 20,000 pairs, both salts, ids up to 2^63 − 1', async () => {
+  test('cible_bucket(sha256(...)) gives bucketOf for 20,000 pairs, both salts, ids up to 2^63 − 1', async () => {
     const list = pairs();
     const { rows } = await db.pool.query<{ i: string; holdout: number; variant: number }>(
-      `SELECT t.i, hb.bucket AS holdout, vb.bucket AS variant
+      `SELECT t.i, ${bucketSql('t.campaign_id', 't.customer_id', 'holdout')} AS holdout, ${bucketSql('t.campaign_id', 't.customer_id', 'variant')} AS variant
        FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS t (campaign_id, customer_id, i)
-       ${bucketLateral('hb', 't.campaign_id', 't.customer_id', 'holdout')}
-       ${bucketLateral('vb', 't.campaign_id', 't.customer_id', 'variant')}
        ORDER BY t.i`,
       [list.map((p) => p.campaign), list.map((p) => p.customer)],
     );
@@ -98,8 +96,8 @@ describe('SQL and TypeScript agree', () => {
   test('the SQL campaign id may be a bigint parameter, as the audience query passes it', async () => {
     const customers = ['1', '511', String(TWO_53 + 1n), String(MAX_BIGINT)];
     const { rows } = await db.pool.query<{ customer_id: string; bucket: number }>(
-      `SELECT t.customer_id::text, hb.bucket FROM unnest($2::bigint[]) AS t (customer_id)
-       ${bucketLateral('hb', '$1::bigint', 't.customer_id', 'holdout')} ORDER BY t.customer_id`,
+      `SELECT t.customer_id::text, ${bucketSql('$1::bigint', 't.customer_id', 'holdout')} AS bucket FROM unnest($2::bigint[]) AS t (customer_id)
+       ORDER BY t.customer_id`,
       ['9223372036854775807', customers],
     );
     expect(rows.map((r) => r.bucket)).toEqual(customers.map((c) => bucketOf('9223372036854775807', c, 'holdout')));
