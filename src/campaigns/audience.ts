@@ -235,12 +235,12 @@ async function loadAudienceSets(client: pg.Pool | pg.ClientBase, options: { emai
   return { shared: { EMAIL, SMS }, historyIds: rows.map((r) => r.id) };
 }
 
-/** A customer's recent and planned contact history (what counts toward rules), by customer. */
-export async function loadHistories(client: pg.Pool | pg.ClientBase, customerIds: readonly string[], from: Date): Promise<Map<string, HistoryEntry[]>> {
+/** Customers' recent and planned contact history (what counts toward rules), by customer; null ids: everyone's in the window. */
+export async function loadHistories(client: pg.Pool | pg.ClientBase, customerIds: readonly string[] | null, from: Date): Promise<Map<string, HistoryEntry[]>> {
   const { rows } = await client.query<{ customer_id: string; at: Date; reserved_at: Date | null; channel: Channel; category: HistoryEntry['category']; tags: string[]; priority: number }>(
     `SELECT m.customer_id, m.contact_at AS at, m.reserved_at, m.channel, c.category, c.tags, c.priority
      FROM messages m JOIN campaigns c ON c.id = m.campaign_id
-     WHERE m.customer_id = ANY ($1::bigint[]) AND m.contact_at > $2
+     WHERE ($1::bigint[] IS NULL OR m.customer_id = ANY ($1::bigint[])) AND m.contact_at > $2
        AND m.outcome IN ('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN')`,
     [customerIds, from],
   );
@@ -253,10 +253,10 @@ export async function loadHistories(client: pg.Pool | pg.ClientBase, customerIds
   return out;
 }
 
-/** Customers' own limits as overrides, by customer. */
-export async function loadOverrides(client: pg.Pool | pg.ClientBase, customerIds: readonly string[]): Promise<Map<string, CustomerOverrides>> {
+/** Customers' own limits as overrides, by customer (null ids: all of them). */
+export async function loadOverrides(client: pg.Pool | pg.ClientBase, customerIds: readonly string[] | null): Promise<Map<string, CustomerOverrides>> {
   const { rows } = await client.query<{ customer_id: string; cap_max: number | null; cap_unit: 'DAY' | 'WEEK' | null; marketing_paused_until: Date | null }>(
-    `SELECT customer_id, cap_max, cap_unit, marketing_paused_until FROM customer_contact_preferences WHERE customer_id = ANY ($1::bigint[])`,
+    `SELECT customer_id, cap_max, cap_unit, marketing_paused_until FROM customer_contact_preferences WHERE $1::bigint[] IS NULL OR customer_id = ANY ($1::bigint[])`,
     [customerIds],
   );
   return new Map(rows.map((r) => [r.customer_id, { cap: r.cap_max !== null && r.cap_unit ? { max: r.cap_max, unit: r.cap_unit } : null, marketingPausedUntil: r.marketing_paused_until }]));
@@ -463,12 +463,25 @@ export async function resolveMembers(
   }
   edge.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   edge.forEach((m, i) => (i < ctx.cut!.within ? toDecide.push(m) : out.set(m.id, suppressed(m, 'OVER_MAX_RECIPIENTS'))));
+  // Inputs repeat (everyone planned by one run has the same history entry): decide each distinct one once.
+  const memo = new Map<string, AudienceOutcome>();
+  const withHistory = toDecide.filter((m) => m.hasHistory).map((m) => m.id);
+  // Past a few batches, one scan of the whole look-back window beats a lookup per batch of ids.
+  const whole = withHistory.length > WHOLE_WINDOW_FROM ? await loadHistories(ctx.client, null, ctx.lookbackFrom) : null;
+  const allOverrides = whole ? await loadOverrides(ctx.client, null) : null;
   for (let i = 0; i < toDecide.length; i += HISTORY_BATCH) {
     const batch = toDecide.slice(i, i + HISTORY_BATCH);
     const ids = batch.filter((m) => m.hasHistory).map((m) => m.id);
-    const [histories, overrides] = ids.length ? await Promise.all([loadHistories(ctx.client, ids, ctx.lookbackFrom), loadOverrides(ctx.client, ids)]) : [new Map(), new Map()];
+    const [histories, overrides] = whole
+      ? [whole, allOverrides!]
+      : ids.length
+        ? await Promise.all([loadHistories(ctx.client, ids, ctx.lookbackFrom), loadOverrides(ctx.client, ids)])
+        : [new Map<string, HistoryEntry[]>(), new Map<string, CustomerOverrides>()];
     for (const m of batch) {
-      const o = decideOutcome(ctx, { chosen: m.chosen!, fallback: m.fallback, tz: m.tz, segBits: m.segBits, history: histories.get(m.id) ?? [], overrides: overrides.get(m.id) ?? null });
+      const input: DecisionInput = { chosen: m.chosen!, fallback: m.fallback, tz: m.tz, segBits: m.segBits, history: histories.get(m.id) ?? [], overrides: overrides.get(m.id) ?? null };
+      const key = JSON.stringify(input);
+      let o = memo.get(key);
+      if (!o) memo.set(key, (o = decideOutcome(ctx, input)));
       out.set(m.id, { ...o, address: o.channel === m.fallback ? m.fallbackAddress : m.address });
     }
   }
@@ -477,6 +490,8 @@ export async function resolveMembers(
 
 /** Customers with history are decided in batches of this many (one history query each). */
 const HISTORY_BATCH = 5_000;
+/** Above this many customers with history, the whole look-back window is read in one pass instead. */
+const WHOLE_WINDOW_FROM = 20_000;
 
 /** The source of audience rows: the compiled query (forecast) or a run's temp-table copy of it. */
 export interface AudienceSource {

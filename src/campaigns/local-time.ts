@@ -67,10 +67,21 @@ function resolveLocalInstant(date: { year: number; month: number; day: number },
 }
 
 /** The local calendar date of an instant. */
-export function localDate(instant: Date, zone: string): { year: number; month: number; day: number; weekday: number; minutes: number } {
-  const d = zoned(instant, zone);
-  return { year: d.year, month: d.month, day: d.day, weekday: d.weekday, minutes: d.hour * 60 + d.minute + d.second / 60 + d.millisecond / 60_000 };
+export function localDate(instant: Date, zone: string): LocalDate {
+  const key = `${instant.getTime()}|${zone}`;
+  let l = localDates.get(key);
+  if (!l) {
+    const d = zoned(instant, zone);
+    l = Object.freeze({ year: d.year, month: d.month, day: d.day, weekday: d.weekday, minutes: d.hour * 60 + d.minute + d.second / 60 + d.millisecond / 60_000 });
+    if (localDates.size >= MEMO_SIZE) localDates.clear();
+    localDates.set(key, l);
+  }
+  return l;
 }
+
+type LocalDate = Readonly<{ year: number; month: number; day: number; weekday: number; minutes: number }>;
+/** Deciding a run asks every customer of a zone for the same instants (now, window ends): memoised. */
+const localDates = new Map<string, LocalDate>();
 
 /** The local date `days` after the local date of `instant`. */
 export function addLocalDays(date: { year: number; month: number; day: number }, days: number): { year: number; month: number; day: number } {
