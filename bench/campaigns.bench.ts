@@ -1,6 +1,7 @@
 import type { Db } from '../src/db/database.js';
 import { planRun } from '../src/campaigns/campaign-runs.js';
-import { createCampaign, launchCampaign, loadCampaignDetail, type CampaignFields } from '../src/campaigns/campaigns.js';
+import { createCampaign, loadCampaignDetail, type CampaignFields } from '../src/campaigns/campaigns.js';
+import { launchCampaign } from '../src/campaigns/campaign-commands.js';
 import { loadContactRules } from '../src/campaigns/contact-policies.js';
 import { forecastAudience } from '../src/campaigns/forecast.js';
 import { refreshAllMetrics } from '../src/segmentation/customer-metrics.js';

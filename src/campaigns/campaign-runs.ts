@@ -2,18 +2,20 @@ import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
 import {
-  AUDIENCE_WORK_MEM,
-  bandSql,
-  compileAudience,
   decideOutcome,
   findCut,
-  individualSql,
-  MEMBER_COLUMNS,
   resolveMembers,
   toMember,
   type AudienceMember,
-  type AudienceSettings,
 } from './audience.js';
+import {
+  AUDIENCE_WORK_MEM,
+  bandSql,
+  compileAudience,
+  individualSql,
+  MEMBER_COLUMNS,
+  type AudienceSettings,
+} from './audience-query.js';
 import { nextStatus, type CampaignStatus } from './campaign-state.js';
 import { getCampaigns, loadCampaignDetail, type CampaignRow } from './campaigns.js';
 import { loadContactRules } from './contact-policies.js';

@@ -1,20 +1,22 @@
 import type { Db } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
 import {
-  AUDIENCE_WORK_MEM,
-  bandSql,
-  compileAudience,
   decideOutcome,
   findCut,
-  individualSql,
-  MEMBER_AGGREGATES,
   resolveMembers,
   toMember,
   type AudienceMember,
   type AudienceOutcome,
-  type AudienceSettings,
   type DecisionInput,
 } from './audience.js';
+import {
+  AUDIENCE_WORK_MEM,
+  bandSql,
+  compileAudience,
+  individualSql,
+  MEMBER_AGGREGATES,
+  type AudienceSettings,
+} from './audience-query.js';
 import type { CampaignDetail } from './campaigns.js';
 import type { Channel, ContactRule } from './contact-policy.js';
 

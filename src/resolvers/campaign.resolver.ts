@@ -2,25 +2,20 @@ import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { MASKED_CONTACT_ROLES } from '../auth/access-policy.js';
 import { listRuns } from '../campaigns/campaign-runs.js';
 import {
-  cancelCampaign,
   createCampaign,
   deleteCampaign,
   duplicateCampaign,
   getCampaigns,
   getCampaignSegments,
   getVariants,
-  launchCampaign,
   listCampaigns,
   loadCampaignDetail,
-  pauseCampaign,
-  resumeCampaign,
-  scheduleCampaign,
   updateCampaign,
   type CampaignDetail,
   type CampaignFields,
   type CampaignRow,
-  type TransitionResult,
 } from '../campaigns/campaigns.js';
+import { cancelCampaign, launchCampaign, pauseCampaign, resumeCampaign, scheduleCampaign, type TransitionResult } from '../campaigns/campaign-commands.js';
 import { loadContactRules } from '../campaigns/contact-policies.js';
 import { forecastAudience } from '../campaigns/forecast.js';
 import { countOutcomes, listMessages, type MessageOutcome as Outcome } from '../campaigns/ledger.js';

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bucketOf, variantBounds, variantOf } from '../../src/campaigns/assignment.js';
 import { planRun } from '../../src/campaigns/campaign-runs.js';
-import { createCampaign, launchCampaign, loadCampaignDetail, type CampaignChannel } from '../../src/campaigns/campaigns.js';
+import { createCampaign, loadCampaignDetail, type CampaignChannel } from '../../src/campaigns/campaigns.js';
+import { launchCampaign } from '../../src/campaigns/campaign-commands.js';
 import { createContactPolicy, loadContactRules, setContactPreferences } from '../../src/campaigns/contact-policies.js';
 import { decide, type Channel, type ContactRule, type CustomerOverrides, type HistoryEntry, type MessageCategory } from '../../src/campaigns/contact-policy.js';
 import { forecastAudience, type AudienceForecast } from '../../src/campaigns/forecast.js';

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { completeRunIfDone, fireDueCampaigns, planRun, type RunSettings } from '../../src/campaigns/campaign-runs.js';
-import { cancelCampaign, createCampaign, getCampaigns, pauseCampaign, resumeCampaign, scheduleCampaign, type CampaignRow } from '../../src/campaigns/campaigns.js';
+import { createCampaign, getCampaigns, type CampaignRow } from '../../src/campaigns/campaigns.js';
+import { cancelCampaign, pauseCampaign, resumeCampaign, scheduleCampaign } from '../../src/campaigns/campaign-commands.js';
 import type { ScheduleInput } from '../../src/campaigns/schedule.js';
 import { createSegment } from '../../src/segmentation/segments.js';
 import { createTestDb, type TestDb } from '../support/databases.js';

@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { cancelCampaign, createCampaign, launchCampaign, scheduleCampaign } from '../../src/campaigns/campaigns.js';
+import { createCampaign } from '../../src/campaigns/campaigns.js';
+import { cancelCampaign, launchCampaign, scheduleCampaign } from '../../src/campaigns/campaign-commands.js';
 import { createSegment } from '../../src/segmentation/segments.js';
 import { campaignsQueue } from '../../src/workers/campaigns.worker.js';
 import { CAMPAIGNS_QUEUE, installCampaignTick, scheduleRunPlanning } from '../../src/workers/queues.js';
