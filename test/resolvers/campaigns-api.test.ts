@@ -175,8 +175,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // Launches queue planning jobs that no worker of this file takes.
-  await app?.services.queues.campaigns.obliterate({ force: true }).catch(() => undefined);
   await app?.close();
 });
 

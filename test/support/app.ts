@@ -63,6 +63,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       await services.queues.maintenance.obliterate({ force: true }).catch(() => undefined);
       await services.queues.metrics.obliterate({ force: true }).catch(() => undefined);
       await services.queues.segmentation.obliterate({ force: true }).catch(() => undefined);
+      await services.queues.campaigns.obliterate({ force: true }).catch(() => undefined);
       workerRedis?.disconnect();
       await http.close();
       await services.queues.close();

@@ -1,11 +1,9 @@
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { createCampaign } from '../../src/campaigns/campaigns.js';
 import { cancelCampaign, launchCampaign, scheduleCampaign } from '../../src/campaigns/campaign-commands.js';
 import { createSegment } from '../../src/segmentation/segments.js';
 import { campaignsQueue } from '../../src/workers/campaigns.worker.js';
-import { CAMPAIGNS_QUEUE, installCampaignTick, scheduleRunPlanning } from '../../src/workers/queues.js';
+import { installCampaignTick, scheduleRunPlanning } from '../../src/workers/queues.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 /*
@@ -30,16 +28,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await app?.services.queues.campaigns.removeJobScheduler('campaign-tick').catch(() => undefined);
-  const config = app?.config;
   await app?.close();
-  // The test app only clears the other queues: remove this one's keys (the tick scheduler, failed jobs).
-  if (config) {
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
-    const queue = new Queue(CAMPAIGNS_QUEUE, { connection: redis, prefix: config.queuePrefix });
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
-    redis.disconnect();
-  }
 });
 
 /** Polls `check` every 100 ms until it holds (or `ms` pass); returns its last answer. */
