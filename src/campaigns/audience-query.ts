@@ -42,9 +42,10 @@ export interface AudienceQuery {
 const DAY = 86_400_000;
 
 /**
- * work_mem of audience queries: the address de-duplication and the final grouping hash ~0.5M
- * addresses per million customers; at the default 4 MB they spill to disk in ~30 batches, which
- * costs seconds at 1M customers (EXPLAIN in bench/out). One such query per planner or forecast.
+ * work_mem of audience queries (set per transaction): finding the shared addresses hashes every
+ * email (~0.95M distinct, ~100 MB at 1M customers) and the grouping holds ~65k groups; at the default
+ * 4 MB the first spills to disk in ~80 batches. It is a per-node cap, so a few concurrent forecasts
+ * may each take that much: size the server's memory for the forecasts you expect at once.
  */
 export const AUDIENCE_WORK_MEM = '256MB';
 
