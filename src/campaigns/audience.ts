@@ -38,7 +38,6 @@ import { localSendAt, scheduleFromColumns } from './schedule.js';
  * forecast and the run agree exactly with each other and with the pure rules.
  */
 
-export type AudienceReason = 'EXCLUDED' | 'NO_CONSENT' | 'NO_ADDRESS' | 'BLOCKLISTED' | 'DUPLICATE_ADDRESS' | 'HELD_OUT' | 'OVER_MAX_RECIPIENTS';
 
 /** The inputs of one decision (a group of customers without history, or one customer). */
 export interface DecisionInput {
@@ -101,9 +100,6 @@ export function ledgerOutcome(d: Decision | { outcome: 'LATE' }): { outcome: 'RE
       return { outcome: 'EXPIRED', channel: null, reason: 'SKIPPED_LATE', ruleId: null, contactAt: null };
   }
 }
-
-/** Where a customer stands against maxRecipients: within it, at the cut bucket (ranked by id), beyond it. */
-export type Band = 0 | 1 | 2;
 
 /** One customer resolved in TypeScript (shared address, contact history or own limits, or at the cut). */
 export interface AudienceMember {

@@ -13,7 +13,6 @@ import { conflict } from '../errors.js';
  */
 
 export type CampaignStatus = 'DRAFT' | 'SCHEDULED' | 'RUNNING' | 'PAUSED' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
-export const CAMPAIGN_STATUSES: readonly CampaignStatus[] = ['DRAFT', 'SCHEDULED', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED', 'FAILED'];
 
 export type CampaignCommand = 'launch' | 'schedule' | 'pause' | 'resume' | 'cancel' | 'RUN_STARTED' | 'RUN_FINISHED' | 'RUN_FAILED' | 'RUN_SKIPPED';
 
@@ -54,5 +53,3 @@ export function transition(from: CampaignStatus, command: CampaignCommand, facts
 /** States in which content and targeting may still change. */
 export const isEditable = (status: CampaignStatus) => status === 'DRAFT';
 
-/** States that end a campaign. */
-export const isFinished = (status: CampaignStatus) => status === 'COMPLETED' || status === 'CANCELLED' || status === 'FAILED';

@@ -3,14 +3,15 @@ import type { Db } from '../db/database.js';
 import { bindNamed, loadSqlQueries } from '../db/sql.js';
 import { badInput, notFound } from '../errors.js';
 import { cleanText } from '../ingestion/field-checks.js';
-import type { Channel, ContactRule, CustomerOverrides, MessageCategory, RuleAction, RuleLimit } from './contact-policy.js';
+import type { Channel, ContactRule, MessageCategory, RuleAction, RuleLimit } from './contact-policy.js';
+import { formatClockTime, parseClockTime } from './local-time.js';
 
 /*
  * Stored contact policies (the rules of contact-policy.ts, editable by marketers) and customers' own
  * contact preferences. The stored rule id is the policy id; customer overrides have their own ids.
  */
 
-const Q = loadSqlQueries(import.meta.url, 'sql/contact-policies.sql', ['columns', 'all', 'by_ids', 'insert', 'update', 'delete', 'preferences', 'upsert_preferences'] as const);
+const Q = loadSqlQueries(import.meta.url, 'sql/contact-policies.sql', ['columns', 'all', 'by_ids', 'insert', 'update', 'delete', 'upsert_preferences'] as const);
 const withColumns = (sql: string) => sql.replace('{{columns}}', Q.columns);
 
 export type PolicyKind = RuleLimit['kind'];
@@ -86,11 +87,6 @@ export async function loadContactRules(db: Db | pg.ClientBase): Promise<ContactR
   return (await listContactPolicies(db)).filter((p) => p.isEnabled).map(toContactRule);
 }
 
-const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
-const minutesOf = (t: string) => {
-  const m = HHMM.exec(t)!;
-  return Number(m[1]) * 60 + Number(m[2]);
-};
 
 /** Checks a policy's fields; returns the row values. Every problem names its input path. */
 function checkPolicy(f: ContactPolicyFields, path: string) {
@@ -127,7 +123,7 @@ function checkPolicy(f: ContactPolicyFields, path: string) {
       need(f.quietEnd, 'quietEnd', 'quietEnd (HH:MM)');
       only(['quietStart', 'quietEnd']);
       for (const k of ['quietStart', 'quietEnd'] as const)
-        if (!HHMM.test(f[k]!)) throw badInput(`${path}.${k}`, 'INVALID_TIME', `${k} is HH:MM (24 h)`);
+        if (parseClockTime(f[k]!) === undefined) throw badInput(`${path}.${k}`, 'INVALID_TIME', `${k} is HH:MM (24 h)`);
       if (f.quietStart === f.quietEnd) throw badInput(`${path}.quietEnd`, 'EMPTY_RANGE', 'quiet hours start and end at the same time');
       break;
     case 'WEEKDAYS':
@@ -151,8 +147,8 @@ function checkPolicy(f: ContactPolicyFields, path: string) {
     window_hours: f.windowHours ?? null,
     calendar_unit: f.calendarUnit ?? null,
     gap_minutes: f.gapMinutes ?? null,
-    quiet_start: f.quietStart != null ? minutesOf(f.quietStart) : null,
-    quiet_end: f.quietEnd != null ? minutesOf(f.quietEnd) : null,
+    quiet_start: f.quietStart != null ? parseClockTime(f.quietStart)! : null,
+    quiet_end: f.quietEnd != null ? parseClockTime(f.quietEnd)! : null,
     weekdays: f.weekdays ? [...new Set(f.weekdays)].sort() : null,
     channel: f.channel ?? null,
     category: f.category ?? null,
@@ -180,7 +176,7 @@ export async function createContactPolicy(options: { db: Db; input: ContactPolic
 export async function updateContactPolicy(options: { db: Db; id: string; input: Partial<ContactPolicyFields>; now: Date }): Promise<ContactPolicyRow> {
   const [current] = await getContactPolicies(options.db, [options.id]);
   if (!current) throw notFound('id', 'no such contact policy');
-  const hhmm = (m: number | null) => (m == null ? null : `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
+  const hhmm = (m: number | null) => (m == null ? null : formatClockTime(m));
   const kindChanged = options.input.kind != null && options.input.kind !== current.kind;
   // A new kind drops the old kind's parameters unless given again.
   const stored: ContactPolicyFields = {
@@ -206,15 +202,6 @@ export interface ContactPreferencesRow {
   capUnit: 'DAY' | 'WEEK' | null;
   marketingPausedUntil: Date | null;
   updatedAt: Date;
-}
-
-/** A customer's preferences as overrides of the pure engine. */
-export const toOverrides = (p: Pick<ContactPreferencesRow, 'capMax' | 'capUnit' | 'marketingPausedUntil'> | null | undefined): CustomerOverrides | null =>
-  p ? { cap: p.capMax != null && p.capUnit ? { max: p.capMax, unit: p.capUnit } : null, marketingPausedUntil: p.marketingPausedUntil } : null;
-
-export async function getContactPreferences(db: Db, customerIds: readonly string[]): Promise<ContactPreferencesRow[]> {
-  const { rows } = await db.pool.query<ContactPreferencesRow>(bindNamed(Q.preferences, { ids: customerIds }));
-  return rows;
 }
 
 /**

@@ -96,3 +96,14 @@ export function calendarWindow(instant: Date, unit: 'DAY' | 'WEEK', zone: string
   const next = addLocalDays(first, unit === 'DAY' ? 1 : 7);
   return { start: localInstant(first, 0, zone), end: localInstant(next, 0, zone) };
 }
+
+/** "HH:MM" (24 h) as minutes after midnight, or undefined when it is not such a time. */
+export function parseClockTime(text: string): number | undefined {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : undefined;
+}
+
+/** Minutes after midnight as "HH:MM". */
+export function formatClockTime(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}

@@ -1,7 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { badInput } from '../errors.js';
 import { parseInstant } from '../ingestion/field-checks.js';
-import { isValidTimeZone, localInstant } from './local-time.js';
+import { isValidTimeZone, localInstant, parseClockTime } from './local-time.js';
 
 /*
  * When a campaign fires. Pure functions of the schedule and `now`:
@@ -64,9 +64,9 @@ export function parseSchedule(input: ScheduleInput, now: Date, path: string): Sc
   // Date.parse rolls impossible days over (2026-02-30 reads as 2 March), so the date must read back unchanged.
   const dayMs = Date.parse(`${date}T00:00:00Z`);
   if (!d || Number.isNaN(dayMs) || new Date(dayMs).toISOString().slice(0, 10) !== date) throw badInput(`${path}.localDate`, 'INVALID_DATE', 'localDate is YYYY-MM-DD');
-  const t = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(time);
-  if (!t) throw badInput(`${path}.localTime`, 'INVALID_TIME', 'localTime is HH:MM (24 h)');
-  const schedule: Schedule = { kind: 'LOCAL_TIME', date, minutes: Number(t[1]) * 60 + Number(t[2]) };
+  const minutes = parseClockTime(time);
+  if (minutes === undefined) throw badInput(`${path}.localTime`, 'INVALID_TIME', 'localTime is HH:MM (24 h)');
+  const schedule: Schedule = { kind: 'LOCAL_TIME', date, minutes };
   if (localSendAt(schedule, LATEST_ZONE) <= now) throw badInput(`${path}.localDate`, 'IN_THE_PAST', 'that local time has passed in every time zone');
   return schedule;
 }

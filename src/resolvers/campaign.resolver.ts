@@ -20,6 +20,7 @@ import { loadContactRules } from '../campaigns/contact-policies.js';
 import { forecastAudience } from '../campaigns/forecast.js';
 import { countOutcomes, listMessages, type MessageOutcome as Outcome } from '../campaigns/ledger.js';
 import { previewMessage } from '../campaigns/preview.js';
+import { formatClockTime } from '../campaigns/local-time.js';
 import { scheduleFromColumns } from '../campaigns/schedule.js';
 import { maskEmail, maskPhone } from '../customers/mask.js';
 import { badInput, notFound } from '../errors.js';
@@ -47,7 +48,6 @@ import { scheduleRunPlanning } from '../workers/queues.js';
 import type { Context } from './context.js';
 import { checkFirst } from './customer.resolver.js';
 
-const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
 /** A campaign row with its targeting and variants, as the GraphQL type. */
 function toCampaign(d: CampaignDetail): Campaign {
@@ -66,7 +66,7 @@ function toCampaign(d: CampaignDetail): Campaign {
       cron: s.kind === 'RECURRING' ? s.cron : null,
       timeZone: s.kind === 'RECURRING' ? s.timeZone : null,
       localDate: s.kind === 'LOCAL_TIME' ? s.date : null,
-      localTime: s.kind === 'LOCAL_TIME' ? hhmm(s.minutes) : null,
+      localTime: s.kind === 'LOCAL_TIME' ? formatClockTime(s.minutes) : null,
     },
   };
 }

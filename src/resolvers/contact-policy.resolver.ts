@@ -10,6 +10,7 @@ import {
   type ContactPolicyRow,
   type ContactPreferencesRow,
 } from '../campaigns/contact-policies.js';
+import { formatClockTime } from '../campaigns/local-time.js';
 import { resolveCustomer } from '../customers/consents.js';
 import { badInput } from '../errors.js';
 import { parseInstant } from '../ingestion/field-checks.js';
@@ -17,7 +18,7 @@ import { CustomerRefInput } from '../schema/consent.types.js';
 import { ContactCapInput, ContactPolicy, ContactPolicyInput, ContactPreferences, UpdateContactPolicyInput } from '../schema/contact-policy.types.js';
 import type { Context } from './context.js';
 
-const hhmm = (m: number | null) => (m == null ? null : `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
+const hhmm = (m: number | null) => (m == null ? null : formatClockTime(m));
 const toPolicy = (p: ContactPolicyRow): ContactPolicy => ({ ...(p as unknown as ContactPolicy), quietStart: hhmm(p.quietStart), quietEnd: hhmm(p.quietEnd) });
 const toPreferences = (p: ContactPreferencesRow): ContactPreferences => ({
   customerId: p.customerId,

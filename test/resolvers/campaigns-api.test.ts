@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { failRun, planRun } from '../../src/campaigns/campaign-runs.js';
 import { Role } from '../../src/schema/enums.js';
 import { runSettings } from '../../src/workers/campaigns.worker.js';
+import { errorOf, ok } from '../support/graphql.js';
 import { startTestApp, type GraphQLResponse, type TestApp } from '../support/app.js';
 
 /*
@@ -27,17 +28,6 @@ const CAMPAIGN = `id name description status channel category tags targetSegment
 
 const EMAIL_VARIANT = { key: 'A', emailSubject: 'Hello {{ first_name }}', emailHtml: '<p>Hello {{ first_name }}</p>', emailText: 'Hello {{ first_name }}' };
 const future = (days = 7) => new Date(Date.now() + days * DAY).toISOString();
-
-/** The data of a response that must have succeeded. */
-function ok<T = any>(r: GraphQLResponse<T>): T {
-  expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
-  return r.data as T;
-}
-
-const errorOf = (r: GraphQLResponse): { message: string; code?: string; field?: string | null; reason?: string } => {
-  expect(r.errors, 'expected an error').toBeDefined();
-  return { message: r.errors![0].message, ...r.errors![0].extensions };
-};
 
 async function createCampaign(input: Record<string, unknown>, as: Role = Role.MARKETER): Promise<any> {
   const r = await app.gql(`mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { ${CAMPAIGN} } }`, { input }, as);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Role } from '../../src/schema/enums.js';
+import { errorOf, ok } from '../support/graphql.js';
 import { startTestApp, type GraphQLResponse, type TestApp } from '../support/app.js';
 
 /*
@@ -15,16 +16,6 @@ let app: TestApp;
 let segmentId: string;
 let campaignId: string;
 const customerId: Record<string, string> = {};
-
-function ok<T = any>(r: GraphQLResponse<T>): T {
-  expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
-  return r.data as T;
-}
-
-const errorOf = (r: GraphQLResponse): { message: string; code?: string; field?: string | null; reason?: string } => {
-  expect(r.errors, 'expected an error').toBeDefined();
-  return { message: r.errors![0].message, ...r.errors![0].extensions };
-};
 
 const listPolicies = async () => ok(await app.gql(`{ contactPolicies { ${POLICY} } }`, {}, Role.ANALYST)).contactPolicies;
 const readPolicy = async (id: string) => ok(await app.gql(`query($id: ID!) { contactPolicy(id: $id) { ${POLICY} } }`, { id }, Role.ANALYST)).contactPolicy;

@@ -33,11 +33,6 @@ RETURNING {{columns}}
 -- name: delete
 DELETE FROM contact_policies WHERE id = :id RETURNING id
 
--- name: preferences
-SELECT customer_id AS "customerId", cap_max AS "capMax", cap_unit AS "capUnit",
-       marketing_paused_until AS "marketingPausedUntil", updated_at AS "updatedAt"
-FROM customer_contact_preferences WHERE customer_id = ANY (:ids::bigint[])
-
 -- name: upsert_preferences
 INSERT INTO customer_contact_preferences (customer_id, cap_max, cap_unit, marketing_paused_until, updated_at)
 VALUES (:customer_id, :cap_max, :cap_unit, :paused_until, :now)
