@@ -25,15 +25,6 @@ export function bucketSql(campaignIdParam: string, customerIdColumn: string, sal
   return `cible_bucket(sha256(convert_to(${campaignIdParam}::text || ':' || ${customerIdColumn}::text || ':${salt}', 'UTF8')))`;
 }
 
-/**
- * Both draws of a customer as a LATERAL call of cible_draws (migration 1764500000000): `<alias>.hb`, the
- * hold-out bucket (0 when not wanted), and `<alias>.vi`, the variant index; NULL when `active` is
- * false (no digest computed). One function scan per row: computed once and parallel safe.
- */
-export function drawsLateral(alias: string, options: { campaignIdParam: string; customerIdColumn: string; active: string; wantHoldout: boolean; bounds: readonly number[] }): string {
-  return `CROSS JOIN LATERAL cible_draws(${options.campaignIdParam}, ${options.customerIdColumn}, ${options.active}, ${options.wantHoldout}, ARRAY[${options.bounds.map((b) => Math.trunc(b)).join(', ')}]::int[]) ${alias}`;
-}
-
 /** Variant boundaries on the bucket scale: variant i takes buckets [bounds[i-1], bounds[i]). */
 export function variantBounds(weights: readonly number[]): number[] {
   const total = weights.reduce((a, b) => a + b, 0);

@@ -4,7 +4,7 @@ import { loadAttributeCatalogue } from '../ingestion/attribute-catalogue.js';
 import { compileSegmentList } from '../segmentation/compile-segment.js';
 import { buildFieldRegistry } from '../segmentation/fields/registry.js';
 import { loadSegmentReferences, type SegmentLimits } from '../segmentation/segments.js';
-import { drawsLateral, variantBounds } from './assignment.js';
+import { bucketSql, variantBounds } from './assignment.js';
 import { channelsWithContent, type CampaignDetail } from './campaigns.js';
 import type { Channel, ContactRule, CustomerOverrides, HistoryEntry } from './contact-policy.js';
 
@@ -26,26 +26,42 @@ export interface AudienceSettings {
 export interface AudienceQuery {
   /**
    * A CTE list ending in `audience (id, reason, intended, chosen, fallback, tz, seg_bits, address,
-   * fallback_address, hb, variant_idx, held_out, is_shared, has_history)`: steps 1–2 decided (reason),
-   * the draws made; steps 3–6 are resolveAudience's.
+   * fallback_address, hb, variant_idx, held_out, is_shared, hist)`: steps 1–2 decided (reason), the
+   * draws made, and `hist`, the index of the customer's contact history and own limits in `inputs`
+   * (NULL: none); steps 3–6 are audience.ts's. Each reference to `hb`, `held_out` or `variant_idx`
+   * computes a digest: consumers name each once where they can.
    */
   sql: string;
+  /**
+   * The same CTE list for part of the work: `counts` without contact inputs (the histogram of a
+   * cap), `shared` only the customers on a shared address (through an index; step 3 resolves them
+   * one by one).
+   */
+  sqlOf: (part: AudiencePart) => { sql: string; params: unknown[] };
   params: unknown[];
   /** Segment ids of segment-scoped rules, bit i of seg_bits = member of policySegments[i]. */
   policySegments: string[];
   /** Variant keys by index. */
   variantKeys: string[];
-  /** History older than this cannot change any rule's answer. */
-  lookbackFrom: Date;
+  /** The distinct contact inputs (history in the look-back window, own limits); `hist` indexes them. */
+  inputs: ContactInputs[];
+}
+
+export type AudiencePart = 'all' | 'counts' | 'shared';
+
+/** What a customer's own past and wishes bring to the rules step. */
+export interface ContactInputs {
+  history: HistoryEntry[];
+  overrides: CustomerOverrides | null;
 }
 
 const DAY = 86_400_000;
 
 /**
- * work_mem of audience queries (set per transaction): finding the shared addresses hashes every
- * email (~0.95M distinct, ~100 MB at 1M customers) and the grouping holds ~65k groups; at the default
- * 4 MB the first spills to disk in ~80 batches. It is a per-node cap, so a few concurrent forecasts
- * may each take that much: size the server's memory for the forecasts you expect at once.
+ * work_mem of audience queries (set per transaction): the grouping of a forecast holds up to ~100k
+ * groups per worker and a run copies the audience into a temporary table; at the default 4 MB both
+ * spill. It is a per-node cap, so a few concurrent forecasts may each take that much: size the
+ * server's memory for the forecasts you expect at once.
  */
 export const AUDIENCE_WORK_MEM = '256MB';
 
@@ -62,8 +78,12 @@ export function lookbackMs(rules: readonly ContactRule[], latenessMs: number): n
 }
 
 /**
- * Compiles steps 1–5 for a campaign into one parameterised query. Target, excluded and policy segments
- * share one compilation (joins and parameters), so each customer is tested in one pass.
+ * Compiles steps 1–5 for a campaign into one parameterised query over `customers` (whose reach
+ * columns the triggers of migration 1764600000000 keep: consent, address, blocklist, shared). Target,
+ * excluded and policy segments share one compilation (joins and parameters), so each customer is
+ * tested in one pass. Contact history and own limits are read first and grouped: customers with the
+ * same entries and limits share one `hist` index, so the rules run once per distinct input rather
+ * than once per customer.
  */
 export async function compileAudience(options: {
   db: Db | pg.ClientBase;
@@ -102,50 +122,52 @@ export async function compileAudience(options: {
   const hasEmail = content.includes('EMAIL');
   const hasSms = content.includes('SMS');
   const marketing = campaign.category === 'MARKETING';
-  const block = (ch: Channel, alias: string, consent: string, blocked: string) =>
-    `CASE WHEN ${marketing ? `${consent}.status IS DISTINCT FROM 'SUBSCRIBED'` : 'false'} THEN 'NO_CONSENT'
-          WHEN b.${alias} IS NULL THEN 'NO_ADDRESS'
-          WHEN ${blocked}.address IS NOT NULL THEN 'BLOCKLISTED' END`;
-  const emailBlock = hasEmail ? block('EMAIL', 'email', 'ce', 'be') : `'NO_CONTENT'`;
-  const smsBlock = hasSms ? block('SMS', 'phone', 'cs', 'bs') : `'NO_CONTENT'`;
+  const block = (consent: string, present: string, blocked: string) =>
+    `CASE WHEN ${marketing ? `c.${consent} IS DISTINCT FROM 'SUBSCRIBED'` : 'false'} THEN 'NO_CONSENT'
+          WHEN NOT c.${present} THEN 'NO_ADDRESS'
+          WHEN c.${blocked} THEN 'BLOCKLISTED' END`;
+  const emailBlock = hasEmail ? block('email_consent', 'email_present', 'email_blocked') : `'NO_CONTENT'`;
+  const smsBlock = hasSms ? block('sms_consent', 'phone_present', 'phone_blocked') : `'NO_CONTENT'`;
   // The intended channel: the campaign's, or for PREFERRED the customer's preferred one when it has
   // content, else the first of the fallback order that has content.
   const order = settings.fallbackOrder.filter((c) => content.includes(c));
   const intended =
     campaign.channel !== 'PREFERRED'
       ? `${p(campaign.channel)}::text`
-      : `CASE WHEN b.preferred_channel = ANY (${p(content)}::text[]) THEN b.preferred_channel ELSE ${p(order[0] ?? 'EMAIL')}::text END`;
+      : `CASE WHEN c.preferred_channel = ANY (${p(content)}::text[]) THEN c.preferred_channel ELSE ${p(order[0] ?? 'EMAIL')}::text END`;
   const holdout = campaign.holdoutBasisPoints;
   const needsHoldoutBucket = holdout > 0 || campaign.maxRecipients !== null;
   // Bound only when a bucket is drawn: PostgreSQL cannot type a parameter no expression uses.
   let campaignParam: string | undefined;
-  const campaignRef = () => (campaignParam ??= p(campaign.id));
+  const campaignRef = () => (campaignParam ??= `${p(campaign.id)}::bigint`);
   const bounds = variantBounds(variants.map((v) => v.weight));
   const lookbackFrom = new Date(now.getTime() - lookbackMs(rules, options.latenessMs ?? 0));
   const client = 'pool' in options.db ? (options.db as Db).pool : options.db;
-  const { shared, historyIds } = await loadAudienceSets(client, { email: hasEmail, sms: hasSms, lookbackFrom });
+  const contact = await loadContactInputs(client, lookbackFrom);
+  const tz = p(settings.defaultTimeZone);
+  const hb = needsHoldoutBucket ? `CASE WHEN ch.reason IS NULL THEN ${bucketSql(campaignRef(), 'ch.id', 'holdout')} END` : '0';
+  // The variant: how many bounds (all but the last) the bucket has reached, as variantOf.
+  const variantIdx =
+    variants.length > 1
+      ? `CASE WHEN ch.reason IS NULL THEN width_bucket(${bucketSql(campaignRef(), 'ch.id', 'variant')}, ARRAY[${bounds.slice(0, -1).join(', ')}]::int[]) END`
+      : 'CASE WHEN ch.reason IS NULL THEN 0 END';
+  const holdoutParam = holdout > 0 ? p(holdout) : null;
+  const idsParam = p(contact.ids);
+  const sigsParam = p(contact.sigs);
 
-  // The digest only for people still eligible after steps 1–2 (sha256 costs ~1 µs a row).
-  const draws =
-    needsHoldoutBucket || variants.length > 1
-      ? drawsLateral('dr', { campaignIdParam: `${campaignRef()}::bigint`, customerIdColumn: 'ch.id', active: 'ch.reason IS NULL', wantHoldout: needsHoldoutBucket, bounds })
-      : null;
-  const sql = `
-WITH base AS (
-  SELECT c.id, c.email, c.phone, c.preferred_channel, COALESCE(c.time_zone, ${p(settings.defaultTimeZone)}::text) AS tz,
+  const filters: Record<AudiencePart, string> = {
+    all: '',
+    counts: '',
+    shared: ' AND (c.email_shared OR c.phone_shared)',
+  };
+  const build = (part: AudiencePart) => `
+WITH reach AS (
+  SELECT c.id, c.email, c.phone, c.email_shared, c.phone_shared, COALESCE(c.time_zone, ${tz}::text) AS tz,
          ${excluded.length ? `(${excluded.join(' OR ')})` : 'false'} AS is_excluded,
-         ${segBits} AS seg_bits
-  ${list.from}
-  WHERE c.erased_at IS NULL AND (${targets.join(' OR ')})
-),
-reach AS (
-  SELECT b.id, b.email, b.phone, b.tz, b.seg_bits, b.is_excluded, ${intended} AS intended,
+         ${segBits} AS seg_bits, ${intended} AS intended,
          ${emailBlock} AS email_block, ${smsBlock} AS sms_block
-  FROM base b
-  ${hasEmail ? `LEFT JOIN customer_consents ce ON ce.customer_id = b.id AND ce.channel = 'EMAIL'
-  LEFT JOIN blocked_addresses be ON be.channel = 'EMAIL' AND be.address = b.email` : ''}
-  ${hasSms ? `LEFT JOIN customer_consents cs ON cs.customer_id = b.id AND cs.channel = 'SMS'
-  LEFT JOIN blocked_addresses bs ON bs.channel = 'SMS' AND bs.address = b.phone` : ''}
+  ${list.from}
+  WHERE c.erased_at IS NULL AND (${targets.join(' OR ')})${filters[part]}
 ),
 routed AS (
   SELECT r.*,
@@ -155,7 +177,7 @@ routed AS (
   FROM reach r
 ),
 chosen AS (
-  SELECT id, tz, seg_bits, intended, email, phone,
+  SELECT id, tz, seg_bits, intended, email, phone, email_shared, phone_shared,
          CASE WHEN intended_block IS NULL THEN intended
               WHEN ${campaign.channel === 'PREFERRED'} AND other_block IS NULL THEN other END AS chosen,
          -- The fallback for rules that say FALLBACK: the other channel, when it has content and passes the checks.
@@ -168,99 +190,101 @@ audience AS (
   SELECT ch.id, ch.reason, ch.intended, ch.chosen, ch.fallback, ch.tz, ch.seg_bits,
          CASE ch.chosen WHEN 'EMAIL' THEN ch.email WHEN 'SMS' THEN ch.phone END AS address,
          CASE ch.fallback WHEN 'EMAIL' THEN ch.email WHEN 'SMS' THEN ch.phone END AS fallback_address,
-         ${needsHoldoutBucket ? 'dr.hb' : '0'} AS hb,
-         CASE WHEN ch.reason IS NULL THEN ${draws ? 'dr.vi' : '0'} END AS variant_idx,
-         ${holdout > 0 ? `COALESCE(dr.hb < ${p(holdout)}::int, false)` : 'false'} AS held_out,
-         -- Constant arrays, hashed once by the planner (PostgreSQL 14+): subqueries over CTEs here kept
-         -- the plan serial, and joins on these computed keys made it sort the audience twice.
+         ${hb} AS hb,
+         ${variantIdx} AS variant_idx,
+         ${holdoutParam ? `COALESCE(${hb} < ${holdoutParam}::int, false)` : 'false'} AS held_out,
          COALESCE(ch.reason IS NULL AND (
-           ((ch.chosen = 'EMAIL' OR ch.fallback = 'EMAIL') AND ch.email = ANY (${p(shared.EMAIL)}::text[]))
-           OR ((ch.chosen = 'SMS' OR ch.fallback = 'SMS') AND ch.phone = ANY (${p(shared.SMS)}::text[]))
+           ((ch.chosen = 'EMAIL' OR ch.fallback = 'EMAIL') AND ch.email_shared)
+           OR ((ch.chosen = 'SMS' OR ch.fallback = 'SMS') AND ch.phone_shared)
          ), false) AS is_shared,
-         ch.reason IS NULL AND ch.id = ANY (${p(historyIds)}::bigint[]) AS has_history
+         ${part === 'counts' ? 'NULL::int' : 'h.sig'} AS hist
   FROM chosen ch
-  ${draws ?? ''}
+  -- Only eligible customers carry contact inputs (the rules step is theirs alone). The arrays go
+  -- through sub-selects so that the planner does not count the distinct inputs as one per row: as a
+  -- plain unnest of parameters, the forecast's aggregate would stay out of the parallel workers.
+  ${part === 'counts' ? '' : `LEFT JOIN unnest((SELECT ${idsParam}::bigint[]), (SELECT ${sigsParam}::int[])) AS h (customer_id, sig) ON h.customer_id = ch.id AND ch.reason IS NULL`}
 )`;
-  return { sql, params, policySegments, variantKeys: variants.map((v) => v.key), lookbackFrom };
+  // The history's ids and signatures are the last two parameters; a part that names neither binds fewer.
+  const used: Record<AudiencePart, number> = { all: 0, counts: 2, shared: 0 };
+  const sqlOf = (part: AudiencePart) => ({ sql: build(part), params: params.slice(0, params.length - used[part]) });
+  return { sql: build('all'), sqlOf, params, policySegments, variantKeys: variants.map((v) => v.key), inputs: contact.inputs };
 }
+
+/** A counted message's outcomes: what contact rules weigh (reserved, sent, or of unknown outcome). */
+const COUNTED = `('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN')`;
 
 /**
- * The small sets the audience query tests customers against: live addresses more than one customer
- * holds (a family email or phone; customers reachable on one are resolved one by one, step 3), and
- * customers whose contact history or own limits can matter (resolved one by one, step 6).
+ * Contact history in the look-back window and own limits, grouped: each distinct input (one
+ * customer's entries: campaign, channel, instant, reservation; and their cap and pause) once, with
+ * the customers who have exactly it. Entries are what contact-policy.ts weighs; a campaign's
+ * category, tags and priority come with it.
  */
-async function loadAudienceSets(client: pg.Pool | pg.ClientBase, options: { email: boolean; sms: boolean; lookbackFrom: Date }) {
-  const sharedOf = async (column: 'email' | 'phone', wanted: boolean) =>
-    wanted
-      ? (await client.query<{ a: string }>(`SELECT ${column} AS a FROM customers WHERE ${column} IS NOT NULL AND erased_at IS NULL GROUP BY ${column} HAVING count(*) > 1`)).rows.map((r) => r.a)
-      : [];
-  const EMAIL = await sharedOf('email', options.email);
-  const SMS = await sharedOf('phone', options.sms);
-  const { rows } = await client.query<{ id: string }>(
-    `SELECT customer_id AS id FROM messages
-     WHERE outcome IN ('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN') AND contact_at > $1
-     UNION
-     SELECT customer_id FROM customer_contact_preferences`,
-    [options.lookbackFrom],
+export async function loadContactInputs(client: pg.Pool | pg.ClientBase, from: Date): Promise<{ ids: string[]; sigs: number[]; inputs: ContactInputs[] }> {
+  const ms = (x: string) => `floor(extract(epoch FROM ${x}) * 1000)::bigint`;
+  const { rows } = await client.query<{ sig: string; ids: string[] }>(
+    `SELECT sig, array_agg(customer_id) AS ids FROM (
+       SELECT COALESCE(h.customer_id, p.customer_id) AS customer_id,
+              COALESCE(h.entries, '') || '|' || COALESCE(p.cap_max::text, '') || ',' || COALESCE(p.cap_unit, '') || ',' || COALESCE(${ms('p.marketing_paused_until')}::text, '') AS sig
+       FROM (
+         SELECT m.customer_id,
+                string_agg(m.campaign_id || ',' || m.channel || ',' || ${ms('m.contact_at')} || ',' || ${ms('COALESCE(m.reserved_at, m.contact_at)')}, ';'
+                           ORDER BY m.contact_at, m.campaign_id, m.channel) AS entries
+         FROM messages m WHERE m.contact_at > $1 AND m.outcome IN ${COUNTED}
+         GROUP BY m.customer_id
+       ) h
+       FULL JOIN customer_contact_preferences p ON p.customer_id = h.customer_id
+     ) s GROUP BY sig`,
+    [from],
   );
-  return { shared: { EMAIL, SMS }, historyIds: rows.map((r) => r.id) };
-}
-
-/** Customers' recent and planned contact history (what counts toward rules), by customer; null ids: everyone's in the window. */
-export async function loadHistories(client: pg.Pool | pg.ClientBase, customerIds: readonly string[] | null, from: Date): Promise<Map<string, HistoryEntry[]>> {
-  const { rows } = await client.query<{ customer_id: string; at: Date; reserved_at: Date | null; channel: Channel; category: HistoryEntry['category']; tags: string[]; priority: number }>(
-    `SELECT m.customer_id, m.contact_at AS at, m.reserved_at, m.channel, c.category, c.tags, c.priority
-     FROM messages m JOIN campaigns c ON c.id = m.campaign_id
-     WHERE ($1::bigint[] IS NULL OR m.customer_id = ANY ($1::bigint[])) AND m.contact_at > $2
-       AND m.outcome IN ('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN')`,
-    [customerIds, from],
+  const parsed = rows.map((r) => {
+    const [entries, limits] = r.sig.split('|');
+    return { entries: entries ? entries.split(';').map((e) => e.split(',')) : [], limits: limits.split(',') };
+  });
+  const campaignIds = [...new Set(parsed.flatMap((x) => x.entries.map((e) => e[0])))];
+  const campaigns = new Map(
+    (
+      await client.query<{ id: string; category: HistoryEntry['category']; tags: string[]; priority: number }>(
+        `SELECT id, category, tags, priority FROM campaigns WHERE id = ANY ($1::bigint[])`,
+        [campaignIds],
+      )
+    ).rows.map((c) => [c.id, c]),
   );
-  const out = new Map<string, HistoryEntry[]>();
-  for (const r of rows) {
-    const list = out.get(r.customer_id) ?? [];
-    list.push({ at: r.at, reservedAt: r.reserved_at ?? r.at, channel: r.channel, category: r.category, tags: r.tags, priority: r.priority });
-    out.set(r.customer_id, list);
-  }
-  return out;
-}
-
-/** Customers' own limits as overrides, by customer (null ids: all of them). */
-export async function loadOverrides(client: pg.Pool | pg.ClientBase, customerIds: readonly string[] | null): Promise<Map<string, CustomerOverrides>> {
-  const { rows } = await client.query<{ customer_id: string; cap_max: number | null; cap_unit: 'DAY' | 'WEEK' | null; marketing_paused_until: Date | null }>(
-    `SELECT customer_id, cap_max, cap_unit, marketing_paused_until FROM customer_contact_preferences WHERE $1::bigint[] IS NULL OR customer_id = ANY ($1::bigint[])`,
-    [customerIds],
-  );
-  return new Map(rows.map((r) => [r.customer_id, { cap: r.cap_max !== null && r.cap_unit ? { max: r.cap_max, unit: r.cap_unit } : null, marketingPausedUntil: r.marketing_paused_until }]));
+  const ids: string[] = [];
+  const sigs: number[] = [];
+  rows.forEach((r, i) => {
+    for (const id of r.ids) {
+      ids.push(id);
+      sigs.push(i);
+    }
+  });
+  const inputs = parsed.map(({ entries, limits: [capMax, capUnit, paused] }) => ({
+    history: entries.map(([campaignId, channel, at, reservedAt]) => {
+      const c = campaigns.get(campaignId)!;
+      return { at: new Date(Number(at)), reservedAt: new Date(Number(reservedAt)), channel: channel as Channel, category: c.category, tags: c.tags, priority: c.priority };
+    }),
+    overrides:
+      capMax || paused
+        ? { cap: capMax && capUnit ? { max: Number(capMax), unit: capUnit as 'DAY' | 'WEEK' } : null, marketingPausedUntil: paused ? new Date(Number(paused)) : null }
+        : null,
+  }));
+  return { ids, sigs, inputs };
 }
 
 /** The columns of one member, as SQL selects them from `audience` (or its temp-table copy). */
 export const MEMBER_COLUMNS = `id, reason, intended, chosen, fallback, address, fallback_address AS "fallbackAddress", variant_idx AS "variantIdx",
-  tz, seg_bits AS "segBits", hb, held_out AS "heldOut", is_shared AS "isShared", has_history AS "hasHistory"`;
+  tz, seg_bits AS "segBits", hb, held_out AS "heldOut", is_shared AS "isShared", hist`;
 
 /**
- * The SQL band of a row against maxRecipients once the cut bucket is known (0 when there is no cap):
- * shared-address customers are banded in TypeScript, after step 3.
+ * Whether a row is past the cut of maxRecipients (false without a cap): shared-address customers are
+ * banded in TypeScript, after step 3; held-out customers have buckets below every cut.
  */
-export function bandSql(cut: { bucket: number } | null, alias = ''): string {
+export function overSql(cut: { bucket: number } | null, alias = ''): string {
   const a = alias ? `${alias}.` : '';
-  return cut ? `CASE WHEN ${a}reason IS NOT NULL OR ${a}held_out OR ${a}is_shared OR ${a}hb < ${cut.bucket} THEN 0 WHEN ${a}hb = ${cut.bucket} THEN 1 ELSE 2 END` : '0';
+  return cut ? `COALESCE(${a}hb > ${cut.bucket}, false)` : 'false';
 }
 
-/** Who is resolved one by one: shared addresses, history or own limits, and the cut bucket's customers. */
+/** Who is resolved one by one: eligible customers on a shared address, and those of the cut bucket. */
 export function individualSql(cut: { bucket: number } | null, alias = ''): string {
   const a = alias ? `${alias}.` : '';
-  return `${a}reason IS NULL AND (${a}is_shared OR ${a}has_history${cut ? ` OR (NOT ${a}held_out AND ${a}hb = ${cut.bucket})` : ''})`;
+  return `${a}reason IS NULL AND (${a}is_shared${cut ? ` OR (NOT ${a}held_out AND ${a}hb = ${cut.bucket})` : ''})`;
 }
-
-/** The source of audience rows: the compiled query (forecast) or a run's temp-table copy of it. */
-export interface AudienceSource {
-  /** SQL put before `SELECT ... FROM <table>`: the CTE list, or nothing. */
-  prefix: string;
-  table: string;
-  params: unknown[];
-}
-
-/** A member's columns as aggregates of its one-row group (the group key holds the rest). */
-export const MEMBER_AGGREGATES = `min(id) AS id, min(reason) AS reason, min(intended) AS intended, min(chosen) AS chosen, min(fallback) AS fallback,
-  min(address) AS address, min(fallback_address) AS "fallbackAddress", min(variant_idx) AS "variantIdx", min(tz) AS tz, min(seg_bits) AS "segBits",
-  bool_or(held_out) AS "heldOut", bool_or(is_shared) AS "isShared", bool_or(has_history) AS "hasHistory"`;

@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import { loadHistories, loadOverrides, MEMBER_AGGREGATES, type AudienceSource } from './audience-query.js';
+import type { ContactInputs } from './audience-query.js';
 import type { CampaignDetail } from './campaigns.js';
 import { decide, type CandidateMessage, type Channel, type ContactRule, type CustomerOverrides, type Decision, type HistoryEntry } from './contact-policy.js';
 import { localSendAt, scheduleFromColumns } from './schedule.js';
@@ -28,14 +27,13 @@ import { localSendAt, scheduleFromColumns } from './schedule.js';
  *                         EXPIRED (no instant before expiry passes every rule).
  *
  * Steps 1–2 and the draws (hold-out and variant buckets) are one SQL pass over the base
- * (audience-query.ts), grouped:
- * customers who need nothing more than their group's inputs are counted (forecast) or written
- * (run) by group, and the rules run once per distinct (channel, fallback, time zone, scoped segments).
- * Customers whose outcome depends on others or on their own past are resolved one by one in
- * TypeScript: those reachable on an address another live customer holds (step 3), those with contact
- * history in the rules' look-back or own limits (step 6), and, under a cap, those in the bucket where
- * the cap falls (step 5: a first pass counts the buckets). Both paths call the same functions, so the
- * forecast and the run agree exactly with each other and with the pure rules.
+ * (audience-query.ts), grouped: customers are counted (forecast) or written (run) by group, and the
+ * rules run once per distinct input (channel, fallback, time zone, scoped segments, contact history,
+ * own limits). Customers whose outcome depends on other customers are resolved one by one in
+ * TypeScript: those reachable on an address another live customer holds (step 3) and, under a cap,
+ * those in the bucket where the cap falls (step 5: a first pass counts the buckets). Both paths call
+ * the same functions, so the forecast and the run agree exactly with each other and with the pure
+ * rules.
  */
 
 
@@ -101,7 +99,7 @@ export function ledgerOutcome(d: Decision | { outcome: 'LATE' }): { outcome: 'RE
   }
 }
 
-/** One customer resolved in TypeScript (shared address, contact history or own limits, or at the cut). */
+/** One customer resolved in TypeScript (shared address, or at the cut). */
 export interface AudienceMember {
   id: string;
   reason: string | null;
@@ -116,8 +114,28 @@ export interface AudienceMember {
   hb: number;
   heldOut: boolean;
   isShared: boolean;
-  hasHistory: boolean;
+  /** Index of the customer's contact history and own limits (AudienceQuery.inputs), null without. */
+  hist: number | null;
 }
+
+/** What identifies a decision: customers with the same key get the same outcome from the rules. */
+export interface DecisionKey {
+  chosen: Channel;
+  fallback: Channel | null;
+  tz: string;
+  segBits: number;
+  /** Index into the audience's contact inputs (history and own limits), null without. */
+  hist: number | null;
+}
+
+/** The input of one decision, with the contact inputs its key points to. */
+export function decisionInput(inputs: readonly ContactInputs[], k: DecisionKey): DecisionInput {
+  const c = k.hist === null ? null : inputs[k.hist];
+  return { chosen: k.chosen, fallback: k.fallback, tz: k.tz, segBits: k.segBits, history: c?.history ?? [], overrides: c?.overrides ?? null };
+}
+
+/** A decision key as a string (the rules run once per distinct key). */
+export const keyOf = (k: DecisionKey) => `${k.chosen}|${k.fallback}|${k.tz}|${k.segBits}|${k.hist}`;
 
 /** What happens to a customer (or a whole group): the ledger row's outcome and where it goes. */
 export interface AudienceOutcome {
@@ -191,10 +209,10 @@ export function decideOutcome(ctx: ResolveContext, input: DecisionInput): Audien
  * Steps 3–6 for the members (customers resolved one by one), given the cut of maxRecipients: returns
  * each member's outcome, with the address of the channel it goes to.
  */
-export async function resolveMembers(
-  ctx: ResolveContext & { client: pg.Pool | pg.ClientBase; lookbackFrom: Date; cut: { bucket: number; within: number } | null },
+export function resolveMembers(
+  ctx: ResolveContext & { inputs: readonly ContactInputs[]; cut: { bucket: number; within: number } | null },
   members: AudienceMember[],
-): Promise<Map<string, AudienceOutcome>> {
+): Map<string, AudienceOutcome> {
   const out = new Map<string, AudienceOutcome>();
   const suppressed = (m: AudienceMember, reason: string, outcome: AudienceOutcome['outcome'] = 'SUPPRESSED'): AudienceOutcome => ({
     outcome,
@@ -218,59 +236,34 @@ export async function resolveMembers(
   }
   edge.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   edge.forEach((m, i) => (i < ctx.cut!.within ? toDecide.push(m) : out.set(m.id, suppressed(m, 'OVER_MAX_RECIPIENTS'))));
-  // Inputs repeat (everyone planned by one run has the same history entry): decide each distinct one once.
   const memo = new Map<string, AudienceOutcome>();
-  const withHistory = toDecide.filter((m) => m.hasHistory).map((m) => m.id);
-  // Past a few batches, one scan of the whole look-back window beats a lookup per batch of ids.
-  const whole = withHistory.length > WHOLE_WINDOW_FROM ? await loadHistories(ctx.client, null, ctx.lookbackFrom) : null;
-  const allOverrides = whole ? await loadOverrides(ctx.client, null) : null;
-  for (let i = 0; i < toDecide.length; i += HISTORY_BATCH) {
-    const batch = toDecide.slice(i, i + HISTORY_BATCH);
-    const ids = batch.filter((m) => m.hasHistory).map((m) => m.id);
-    const [histories, overrides] = whole
-      ? [whole, allOverrides!]
-      : ids.length
-        ? await Promise.all([loadHistories(ctx.client, ids, ctx.lookbackFrom), loadOverrides(ctx.client, ids)])
-        : [new Map<string, HistoryEntry[]>(), new Map<string, CustomerOverrides>()];
-    for (const m of batch) {
-      const input: DecisionInput = { chosen: m.chosen!, fallback: m.fallback, tz: m.tz, segBits: m.segBits, history: histories.get(m.id) ?? [], overrides: overrides.get(m.id) ?? null };
-      const key = JSON.stringify(input);
-      let o = memo.get(key);
-      if (!o) memo.set(key, (o = decideOutcome(ctx, input)));
-      out.set(m.id, { ...o, address: o.channel === m.fallback ? m.fallbackAddress : m.address });
-    }
+  for (const m of toDecide) {
+    const k: DecisionKey = { chosen: m.chosen!, fallback: m.fallback, tz: m.tz, segBits: m.segBits, hist: m.hist };
+    let o = memo.get(keyOf(k));
+    if (!o) memo.set(keyOf(k), (o = decideOutcome(ctx, decisionInput(ctx.inputs, k))));
+    out.set(m.id, { ...o, address: o.channel === m.fallback ? m.fallbackAddress : m.address });
   }
   return out;
 }
 
-/** Customers with history are decided in batches of this many (one history query each). */
-const HISTORY_BATCH = 5_000;
-/** Above this many customers with history, the whole look-back window is read in one pass instead. */
-const WHOLE_WINDOW_FROM = 20_000;
-
 /**
  * The cut of maxRecipients (null without a cap or when everyone fits): a histogram of the hold-out
- * buckets of the eligible, not held-out customers, where the shared-address ones count only once
- * step 3 has kept them. One pass over the audience.
+ * buckets of the eligible, not held-out customers (`histogram`, counted in SQL without the
+ * shared-address ones), plus the shared-address members that step 3 keeps.
  */
-export async function findCut(client: pg.ClientBase, source: AudienceSource, max: number | null): Promise<{ bucket: number; within: number } | null> {
+export function findCut(histogram: ReadonlyMap<number, number>, shared: AudienceMember[], max: number | null): { bucket: number; within: number } | null {
   if (max === null) return null;
-  const { rows } = await client.query<{ hb: number; n: string } & Partial<AudienceMember> & { member: string | null }>(
-    `${source.prefix} SELECT hb, CASE WHEN is_shared THEN id END AS member, count(*) AS n, ${MEMBER_AGGREGATES}
-     FROM ${source.table} WHERE reason IS NULL AND (is_shared OR NOT held_out) GROUP BY 1, 2`,
-    source.params,
-  );
-  const histogram = new Map<number, number>();
-  const add = (b: number, n: number) => histogram.set(b, (histogram.get(b) ?? 0) + n);
-  const members = rows.filter((r) => r.member !== null).map(toMember);
-  for (const r of rows) if (r.member === null) add(r.hb, Number(r.n));
-  const losers = resolveSharedAddresses(members);
-  for (const m of members) if (!losers.has(m.id) && !m.heldOut) add(m.hb, 1);
-  return maxRecipientsCut(histogram, max);
+  const all = new Map(histogram);
+  const losers = resolveSharedAddresses(shared.map((m) => ({ ...m })));
+  for (const m of shared) if (m.reason === null && !losers.has(m.id) && !m.heldOut) all.set(m.hb, (all.get(m.hb) ?? 0) + 1);
+  return maxRecipientsCut(all, max);
 }
 
-/** A member from a row of MEMBER_COLUMNS or MEMBER_AGGREGATES (+ hb). */
-export function toMember(r: Partial<AudienceMember> & { hb: number }): AudienceMember {
+/** The SQL of the histogram findCut needs, over `table` (the audience CTE or a run's copy). */
+export const HISTOGRAM_SQL = (table: string) => `SELECT hb, count(*) AS n FROM ${table} WHERE reason IS NULL AND NOT is_shared AND NOT held_out GROUP BY hb`;
+
+/** A member from a row of MEMBER_COLUMNS. */
+export function toMember(r: Partial<AudienceMember> & { hb: number | null }): AudienceMember {
   return {
     id: String(r.id),
     reason: r.reason ?? null,
@@ -282,9 +275,9 @@ export function toMember(r: Partial<AudienceMember> & { hb: number }): AudienceM
     variantIdx: r.variantIdx ?? null,
     tz: r.tz!,
     segBits: Number(r.segBits ?? 0),
-    hb: Number(r.hb),
+    hb: Number(r.hb ?? 0),
     heldOut: r.heldOut ?? false,
     isShared: r.isShared ?? false,
-    hasHistory: r.hasHistory ?? false,
+    hist: r.hist ?? null,
   };
 }

@@ -1,21 +1,8 @@
 import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
-import {
-  decideOutcome,
-  findCut,
-  resolveMembers,
-  toMember,
-  type AudienceMember,
-} from './audience.js';
-import {
-  AUDIENCE_WORK_MEM,
-  bandSql,
-  compileAudience,
-  individualSql,
-  MEMBER_COLUMNS,
-  type AudienceSettings,
-} from './audience-query.js';
+import { decideOutcome, decisionInput, findCut, HISTOGRAM_SQL, resolveMembers, toMember, type AudienceMember } from './audience.js';
+import { AUDIENCE_WORK_MEM, compileAudience, individualSql, MEMBER_COLUMNS, overSql, type AudienceSettings } from './audience-query.js';
 import { nextStatus, type CampaignStatus } from './campaign-state.js';
 import { getCampaigns, loadCampaignDetail, type CampaignRow } from './campaigns.js';
 import { loadContactRules } from './contact-policies.js';
@@ -161,7 +148,9 @@ export async function planRun(options: { db: Db; runId: string; now: Date; setti
     await client.query(`ANALYZE run_audience`);
     const runExpiry = new Date(now.getTime() + campaign.expiryMinutes * 60_000);
     const ctx = { detail, rules, policySegments: q.policySegments, now, latenessMs, runExpiry };
-    const cut = await findCut(client, { prefix: '', table: 'run_audience', params: [] }, campaign.maxRecipients);
+    const shared = (await client.query<AudienceMember & { hb: number }>(`SELECT ${MEMBER_COLUMNS} FROM run_audience WHERE is_shared`)).rows.map(toMember);
+    const histogram = campaign.maxRecipients === null ? [] : (await client.query<{ hb: number; n: string }>(HISTOGRAM_SQL('run_audience'))).rows;
+    const cut = findCut(new Map(histogram.map((r) => [r.hb, Number(r.n)])), shared, campaign.maxRecipients);
     const common = [run.id, run.scheduledFor, campaign.id, now, q.variantKeys];
 
     // Steps 1–2, hold-out and the cap for everyone not resolved one by one, straight from the table.
@@ -171,16 +160,16 @@ export async function planRun(options: { db: Db; runId: string; now: Date; setti
               CASE WHEN a.reason IS NULL AND a.held_out THEN 'HELD_OUT' ELSE 'SUPPRESSED' END,
               CASE WHEN a.reason IS NOT NULL THEN a.reason WHEN a.held_out THEN 'HELD_OUT' ELSE 'OVER_MAX_RECIPIENTS' END, $6, $4
        FROM run_audience a
-       WHERE a.reason IS NOT NULL OR (NOT (${individualSql(cut, 'a')}) AND (a.held_out OR ${bandSql(cut, 'a')} = 2))`,
+       WHERE a.reason IS NOT NULL OR (NOT (${individualSql(cut, 'a')}) AND (a.held_out OR ${overSql(cut, 'a')}))`,
       [...common, runExpiry],
     );
 
     // Step 6 for the groups: one decision per distinct input.
-    const groups = await client.query<{ chosen: Channel; fallback: Channel | null; tz: string; seg_bits: number }>(
-      `SELECT DISTINCT chosen, fallback, tz, seg_bits FROM run_audience
-       WHERE reason IS NULL AND NOT held_out AND ${bandSql(cut)} = 0 AND NOT (${individualSql(cut)})`,
+    const toDecide = `a.reason IS NULL AND NOT a.held_out AND NOT ${overSql(cut, 'a')} AND NOT (${individualSql(cut, 'a')})`;
+    const groups = await client.query<{ chosen: Channel; fallback: Channel | null; tz: string; seg_bits: number; hist: number | null }>(
+      `SELECT DISTINCT chosen, fallback, tz, seg_bits, hist FROM run_audience a WHERE ${toDecide}`,
     );
-    const decided = groups.rows.map((g) => ({ g, d: decideOutcome(ctx, { chosen: g.chosen, fallback: g.fallback, tz: g.tz, segBits: g.seg_bits }) }));
+    const list = groups.rows.map((g) => ({ g, d: decideOutcome(ctx, decisionInput(q.inputs, { ...g, segBits: g.seg_bits })) }));
     await client.query(
       `INSERT INTO messages (run_id, run_at, campaign_id, customer_id, channel, address, variant, outcome, reason, rule_id,
                              contact_at, reserved_at, expires_at, updated_at)
@@ -188,28 +177,30 @@ export async function planRun(options: { db: Db; runId: string; now: Date; setti
               ($5::text[])[a.variant_idx + 1], d.outcome, d.reason, d.rule_id, d.contact_at,
               CASE WHEN d.outcome IN ('RESERVED', 'DEFERRED') THEN $4::timestamptz END, d.expires_at, $4
        FROM run_audience a
-       JOIN unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[])
-            AS d (g_chosen, g_fallback, g_tz, g_bits, outcome, channel, reason, rule_id, contact_at, expires_at)
+       JOIN unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::timestamptz[])
+            AS d (g_chosen, g_fallback, g_tz, g_bits, g_hist, outcome, channel, reason, rule_id, contact_at, expires_at)
          ON d.g_chosen = a.chosen AND d.g_fallback IS NOT DISTINCT FROM a.fallback AND d.g_tz = a.tz AND d.g_bits = a.seg_bits
-       WHERE a.reason IS NULL AND NOT a.held_out AND ${bandSql(cut, 'a')} = 0 AND NOT (${individualSql(cut, 'a')})`,
+            AND d.g_hist IS NOT DISTINCT FROM a.hist
+       WHERE ${toDecide}`,
       [
         ...common,
-        decided.map((x) => x.g.chosen),
-        decided.map((x) => x.g.fallback),
-        decided.map((x) => x.g.tz),
-        decided.map((x) => x.g.seg_bits),
-        decided.map((x) => x.d.outcome),
-        decided.map((x) => x.d.channel),
-        decided.map((x) => x.d.reason),
-        decided.map((x) => x.d.ruleId),
-        decided.map((x) => x.d.contactAt),
-        decided.map((x) => x.d.expiresAt),
+        list.map((x) => x.g.chosen),
+        list.map((x) => x.g.fallback),
+        list.map((x) => x.g.tz),
+        list.map((x) => x.g.seg_bits),
+        list.map((x) => x.g.hist),
+        list.map((x) => x.d.outcome),
+        list.map((x) => x.d.channel),
+        list.map((x) => x.d.reason),
+        list.map((x) => x.d.ruleId),
+        list.map((x) => x.d.contactAt),
+        list.map((x) => x.d.expiresAt),
       ],
     );
 
-    // Steps 3–6 for the customers resolved one by one (shared addresses, history or own limits, the cut).
-    const members = (await client.query<AudienceMember>(`SELECT ${MEMBER_COLUMNS} FROM run_audience WHERE ${individualSql(cut)} ORDER BY id`)).rows.map(toMember);
-    const outcomes = await resolveMembers({ ...ctx, client, lookbackFrom: q.lookbackFrom, cut }, members);
+    // Steps 3–6 for the customers resolved one by one (shared addresses, the cut).
+    const members = (await client.query<AudienceMember & { hb: number }>(`SELECT ${MEMBER_COLUMNS} FROM run_audience WHERE ${individualSql(cut)} ORDER BY id`)).rows.map(toMember);
+    const outcomes = resolveMembers({ ...ctx, inputs: q.inputs, cut }, members);
     for (let i = 0; i < members.length; i += INSERT_BATCH) {
       const batch = members.slice(i, i + INSERT_BATCH).map((m) => ({ m, o: outcomes.get(m.id)! }));
       await client.query(

@@ -2,21 +2,17 @@ import type { Db } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
 import {
   decideOutcome,
+  decisionInput,
   findCut,
+  HISTOGRAM_SQL,
+  keyOf,
   resolveMembers,
   toMember,
   type AudienceMember,
   type AudienceOutcome,
-  type DecisionInput,
+  type DecisionKey,
 } from './audience.js';
-import {
-  AUDIENCE_WORK_MEM,
-  bandSql,
-  compileAudience,
-  individualSql,
-  MEMBER_AGGREGATES,
-  type AudienceSettings,
-} from './audience-query.js';
+import { AUDIENCE_WORK_MEM, compileAudience, MEMBER_COLUMNS, overSql, type AudienceSettings } from './audience-query.js';
 import type { CampaignDetail } from './campaigns.js';
 import type { Channel, ContactRule } from './contact-policy.js';
 
@@ -24,6 +20,11 @@ import type { Channel, ContactRule } from './contact-policy.js';
  * The pre-send forecast: who a campaign would reach now, and why not, with the same precedence and
  * the same rules as a run (audience.ts). Counts only: one aggregate pass over the base (two with a
  * maxRecipients cap), then the rules on distinct inputs and on the few customers resolved one by one.
+ *
+ * The pass is written for PostgreSQL's parallel partial aggregation: every group key is a boolean or
+ * a column of few values (a key computed from the customer id would make the planner expect a group
+ * per customer and aggregate 1M rows in the leader), and each draw is named once (every reference to
+ * a bucket is a SHA-256).
  */
 
 export interface ReasonCount {
@@ -74,20 +75,23 @@ export interface Co2Factors {
   gramsPerSms: number;
 }
 
-interface Row extends Partial<AudienceMember> {
+interface Row {
   reason: string | null;
   intended: Channel;
   chosen: Channel | null;
   fallback: Channel | null;
-  variant_idx: number | null;
   tz: string;
   seg_bits: number;
   held_out: boolean;
-  band: number;
+  over: boolean;
+  hist: number | null;
   member: string | null;
-  hb: number;
   n: string;
+  [variantBit: `v${number}`]: boolean | null;
 }
+
+/** Bits of a variant index: variant_idx is grouped as booleans (see the note above). */
+const variantBits = (n: number) => Math.max(0, Math.ceil(Math.log2(n)));
 
 /** Forecasts a campaign's audience at `now` against today's contact history. */
 export async function forecastAudience(options: {
@@ -101,19 +105,29 @@ export async function forecastAudience(options: {
 }): Promise<AudienceForecast> {
   const t0 = performance.now();
   const { db, detail, rules, now } = options;
-  const { rows, cut, q } = await withTransaction(db, async (client) => {
+  const max = detail.campaign.maxRecipients;
+  const { rows, shared, cut, q } = await withTransaction(db, async (client) => {
     await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
     await client.query('SET LOCAL jit = off');
     const q = await compileAudience({ db: client, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs });
-    const cut = await findCut(client, { prefix: q.sql, table: 'audience', params: q.params }, detail.campaign.maxRecipients);
+    const part = q.sqlOf('shared');
+    const shared = (await client.query<AudienceMember & { hb: number }>(`${part.sql} SELECT ${MEMBER_COLUMNS} FROM audience WHERE is_shared`, part.params)).rows.map(toMember);
+    let cut = null;
+    if (max !== null) {
+      const counts = q.sqlOf('counts');
+      const histogram = (await client.query<{ hb: number; n: string }>(`${counts.sql} ${HISTOGRAM_SQL('audience')}`, counts.params)).rows;
+      cut = findCut(new Map(histogram.map((r) => [r.hb, Number(r.n)])), shared, max);
+    }
+    const bits = Array.from({ length: variantBits(q.variantKeys.length) }, (_, j) => `(variant_idx & ${2 ** j}) <> 0 AS v${j}`);
+    // Under a cap, the customers of the cut bucket are kept one by one (lowest ids first).
+    const member = cut ? `CASE WHEN reason IS NULL AND NOT held_out AND hb = ${cut.bucket} THEN id END` : 'NULL::bigint';
+    const keys = ['reason', 'intended', 'chosen', 'fallback', 'tz', 'seg_bits', 'held_out', `${overSql(cut)} AS over`, 'hist', `${member} AS member`, ...bits];
     const result = await client.query<Row>(
-      `${q.sql}
-       SELECT reason, intended, chosen, fallback, variant_idx, tz, seg_bits, held_out, ${bandSql(cut)} AS band,
-              CASE WHEN ${individualSql(cut)} THEN id END AS member, count(*) AS n, min(hb) AS hb, ${MEMBER_AGGREGATES}
-       FROM audience GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10`,
+      `${q.sql} SELECT ${keys.join(', ')}, count(*) AS n FROM audience WHERE NOT is_shared GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`,
       q.params,
     );
-    return { rows: result.rows, cut, q };
+    const rows = result.rows;
+    return { rows, shared, cut, q };
   });
   const ctx = { detail, rules, policySegments: q.policySegments, now, latenessMs: options.latenessMs, runExpiry: null };
 
@@ -141,28 +155,35 @@ export async function forecastAudience(options: {
 
   // Groups: one decision per distinct input.
   const decisions = new Map<string, AudienceOutcome>();
-  const members: AudienceMember[] = [];
+  const members: AudienceMember[] = [...shared];
+  for (const m of shared) {
+    targeted += 1;
+    everyone[m.intended] += 1;
+  }
+  const nBits = variantBits(q.variantKeys.length);
   for (const r of rows) {
     const n = Number(r.n);
     targeted += n;
     everyone[r.intended] += n;
+    let variantIdx = 0;
+    for (let j = 0; j < nBits; j++) if (r[`v${j}`]) variantIdx += 2 ** j;
     if (r.member !== null) {
-      members.push(toMember(r));
+      const m = toMember({ ...r, id: r.member, segBits: r.seg_bits, heldOut: r.held_out, variantIdx, hb: cut!.bucket });
+      members.push(m);
       continue;
     }
     if (r.reason !== null) tally(notSent('SUPPRESSED', r.reason), n, null);
     else if (r.held_out) tally(notSent('HELD_OUT', 'HELD_OUT'), n, null);
-    else if (r.band === 2) tally(notSent('SUPPRESSED', 'OVER_MAX_RECIPIENTS'), n, null);
+    else if (r.over) tally(notSent('SUPPRESSED', 'OVER_MAX_RECIPIENTS'), n, null);
     else {
-      const input: DecisionInput = { chosen: r.chosen!, fallback: r.fallback, tz: r.tz, segBits: r.seg_bits };
-      const key = `${input.chosen}|${input.fallback}|${input.tz}|${input.segBits}`;
-      let o = decisions.get(key);
-      if (!o) decisions.set(key, (o = decideOutcome(ctx, input)));
-      tally(o, n, r.variant_idx);
+      const k: DecisionKey = { chosen: r.chosen!, fallback: r.fallback, tz: r.tz, segBits: r.seg_bits, hist: r.hist };
+      let o = decisions.get(keyOf(k));
+      if (!o) decisions.set(keyOf(k), (o = decideOutcome(ctx, decisionInput(q.inputs, k))));
+      tally(o, n, variantIdx);
     }
   }
-  // Customers resolved one by one: shared addresses, contact history or own limits, the cut bucket.
-  const outcomes = await resolveMembers({ ...ctx, client: db.pool, lookbackFrom: q.lookbackFrom, cut }, members);
+  // Customers resolved one by one: shared addresses and the cut bucket.
+  const outcomes = resolveMembers({ ...ctx, inputs: q.inputs, cut }, members);
   for (const m of members) tally(outcomes.get(m.id)!, 1, m.variantIdx);
 
   const channels: Channel[] = ['EMAIL', 'SMS'];

@@ -133,4 +133,38 @@ export class Customer {
   @Field(() => Date, { nullable: true, description: 'Set when the customer was erased (GDPR). Nothing is ever sent to an erased customer.' })
   @Column({ name: 'erased_at', type: 'timestamptz', nullable: true })
   erasedAt: Date | null;
+
+  // Reachability, kept by triggers (migration 1764600000000) for audiences; never written by the ORM.
+
+  /** customer_consents.status on EMAIL (NULL: no consent row). */
+  @Column({ name: 'email_consent', type: 'text', nullable: true, select: false, insert: false, update: false })
+  emailConsent?: string | null;
+
+  /** customer_consents.status on SMS (NULL: no consent row). */
+  @Column({ name: 'sms_consent', type: 'text', nullable: true, select: false, insert: false, update: false })
+  smsConsent?: string | null;
+
+  /** The email is set (generated). */
+  @Column({ name: 'email_present', type: 'boolean', select: false, insert: false, update: false })
+  emailPresent?: boolean;
+
+  /** The phone is set (generated). */
+  @Column({ name: 'phone_present', type: 'boolean', select: false, insert: false, update: false })
+  phonePresent?: boolean;
+
+  /** The email is blocklisted (hard bounce, complaint). */
+  @Column({ name: 'email_blocked', type: 'boolean', default: false, select: false, insert: false, update: false })
+  emailBlocked?: boolean;
+
+  /** The phone is blocklisted (STOP, hard failure). */
+  @Column({ name: 'phone_blocked', type: 'boolean', default: false, select: false, insert: false, update: false })
+  phoneBlocked?: boolean;
+
+  /** Another live customer has the same email. */
+  @Column({ name: 'email_shared', type: 'boolean', default: false, select: false, insert: false, update: false })
+  emailShared?: boolean;
+
+  /** Another live customer has the same phone. */
+  @Column({ name: 'phone_shared', type: 'boolean', default: false, select: false, insert: false, update: false })
+  phoneShared?: boolean;
 }

@@ -1,0 +1,187 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * What decides whether a customer can be reached on a channel, kept on the customer's row so that an
+ * audience (src/campaigns/audience-query.ts) is one pass over `customers` instead of four joins and
+ * two GROUP BYs over the whole base (consents twice, the blocklist twice, shared addresses per
+ * channel: ~5 s of a 1M-customer forecast here):
+ *
+ *   email_consent / sms_consent   customer_consents.status of the channel (NULL: no row)
+ *   email_present / phone_present the address is set (generated)
+ *   email_blocked / phone_blocked the normalised address is in blocked_addresses
+ *   email_shared / phone_shared   another live (not erased) customer has the same address
+ *
+ * Statement-level triggers keep them exact in the writing transaction, whoever writes (imports, the
+ * API, the sending workers, psql): consents → the consent columns; blocked_addresses → the blocked
+ * flags of every customer holding the address; customers' own inserts, address changes, erasures and
+ * deletes → the blocked and shared flags of the addresses involved. The flags are only written where
+ * they change, so a bulk import pays one join per statement, not one update per row.
+ */
+export class CustomerReach1764600000000 implements MigrationInterface {
+  name = 'CustomerReach1764600000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      ALTER TABLE customers
+        ADD COLUMN email_consent text,
+        ADD COLUMN sms_consent text,
+        ADD COLUMN email_present boolean NOT NULL GENERATED ALWAYS AS (email IS NOT NULL) STORED,
+        ADD COLUMN phone_present boolean NOT NULL GENERATED ALWAYS AS (phone IS NOT NULL) STORED,
+        ADD COLUMN email_blocked boolean NOT NULL DEFAULT false,
+        ADD COLUMN phone_blocked boolean NOT NULL DEFAULT false,
+        ADD COLUMN email_shared boolean NOT NULL DEFAULT false,
+        ADD COLUMN phone_shared boolean NOT NULL DEFAULT false`);
+    // Counting the live holders of an address (the shared flags).
+    await q.query(`CREATE INDEX customers_live_email_idx ON customers (email) WHERE email IS NOT NULL AND erased_at IS NULL`);
+    await q.query(`CREATE INDEX customers_live_phone_idx ON customers (phone) WHERE phone IS NOT NULL AND erased_at IS NULL`);
+    // The few customers an audience resolves one by one (step 3 of audience.ts).
+    await q.query(`CREATE INDEX customers_shared_address_idx ON customers (id) WHERE email_shared OR phone_shared`);
+
+    // Consents → customers.<channel>_consent.
+    await q.query(`
+      CREATE FUNCTION cible_sync_consents() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'DELETE' THEN
+          UPDATE customers c SET email_consent = NULL FROM old_consents o
+          WHERE o.channel = 'EMAIL' AND c.id = o.customer_id AND c.email_consent IS NOT NULL;
+          UPDATE customers c SET sms_consent = NULL FROM old_consents o
+          WHERE o.channel = 'SMS' AND c.id = o.customer_id AND c.sms_consent IS NOT NULL;
+          RETURN NULL;
+        END IF;
+        UPDATE customers c SET email_consent = n.status FROM new_consents n
+        WHERE n.channel = 'EMAIL' AND c.id = n.customer_id AND c.email_consent IS DISTINCT FROM n.status;
+        UPDATE customers c SET sms_consent = n.status FROM new_consents n
+        WHERE n.channel = 'SMS' AND c.id = n.customer_id AND c.sms_consent IS DISTINCT FROM n.status;
+        RETURN NULL;
+      END $$`);
+    await q.query(`CREATE TRIGGER customer_consents_sync_ins AFTER INSERT ON customer_consents REFERENCING NEW TABLE AS new_consents FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_consents()`);
+    await q.query(`CREATE TRIGGER customer_consents_sync_upd AFTER UPDATE ON customer_consents REFERENCING OLD TABLE AS old_consents NEW TABLE AS new_consents FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_consents()`);
+    await q.query(`CREATE TRIGGER customer_consents_sync_del AFTER DELETE ON customer_consents REFERENCING OLD TABLE AS old_consents FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_consents()`);
+
+    // The flags of a set of addresses, recomputed from the source tables (only rows that change are written).
+    await q.query(`
+      CREATE FUNCTION cible_refresh_address_flags(emails text[], phones text[]) RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE customers c SET email_blocked = s.blocked, email_shared = s.shared
+        FROM (
+          SELECT a.address, b.address IS NOT NULL AS blocked, COALESCE(h.n, 0) > 1 AS shared
+          FROM (SELECT DISTINCT unnest(emails) AS address) a
+          LEFT JOIN blocked_addresses b ON b.channel = 'EMAIL' AND b.address = a.address
+          LEFT JOIN (SELECT email, count(*) AS n FROM customers WHERE email = ANY (emails) AND erased_at IS NULL GROUP BY email) h ON h.email = a.address
+        ) s
+        WHERE c.email = s.address AND (c.email_blocked, c.email_shared) IS DISTINCT FROM (s.blocked, s.shared);
+        UPDATE customers c SET phone_blocked = s.blocked, phone_shared = s.shared
+        FROM (
+          SELECT a.address, b.address IS NOT NULL AS blocked, COALESCE(h.n, 0) > 1 AS shared
+          FROM (SELECT DISTINCT unnest(phones) AS address) a
+          LEFT JOIN blocked_addresses b ON b.channel = 'SMS' AND b.address = a.address
+          LEFT JOIN (SELECT phone, count(*) AS n FROM customers WHERE phone = ANY (phones) AND erased_at IS NULL GROUP BY phone) h ON h.phone = a.address
+        ) s
+        WHERE c.phone = s.address AND (c.phone_blocked, c.phone_shared) IS DISTINCT FROM (s.blocked, s.shared);
+      END $$`);
+
+    // Customers' own writes: new rows, changed addresses or erasure, deleted rows. Rows whose address
+    // went away (set to NULL) have both flags reset here. Updates made by these triggers themselves
+    // (depth > 1: the flags, the consent columns) change no address and are skipped.
+    await q.query(`
+      CREATE FUNCTION cible_sync_customer_addresses() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        emails text[];
+        phones text[];
+      BEGIN
+        IF pg_trigger_depth() > 1 THEN RETURN NULL; END IF;
+        IF TG_OP = 'INSERT' THEN
+          SELECT array_agg(email) FILTER (WHERE email IS NOT NULL), array_agg(phone) FILTER (WHERE phone IS NOT NULL) INTO emails, phones FROM new_customers;
+        ELSIF TG_OP = 'DELETE' THEN
+          SELECT array_agg(email) FILTER (WHERE email IS NOT NULL), array_agg(phone) FILTER (WHERE phone IS NOT NULL) INTO emails, phones FROM old_customers;
+        ELSE
+          SELECT array_agg(e) FILTER (WHERE e IS NOT NULL), array_agg(p) FILTER (WHERE p IS NOT NULL) INTO emails, phones
+          FROM (
+            SELECT unnest(ARRAY[o.email, n.email]) AS e, NULL::text AS p FROM old_customers o JOIN new_customers n ON n.id = o.id
+            WHERE o.email IS DISTINCT FROM n.email OR (o.erased_at IS NULL) <> (n.erased_at IS NULL)
+            UNION ALL
+            SELECT NULL, unnest(ARRAY[o.phone, n.phone]) FROM old_customers o JOIN new_customers n ON n.id = o.id
+            WHERE o.phone IS DISTINCT FROM n.phone OR (o.erased_at IS NULL) <> (n.erased_at IS NULL)
+          ) changed;
+          UPDATE customers c SET email_blocked = false, email_shared = false FROM new_customers n
+          WHERE c.id = n.id AND n.email IS NULL AND (c.email_blocked OR c.email_shared);
+          UPDATE customers c SET phone_blocked = false, phone_shared = false FROM new_customers n
+          WHERE c.id = n.id AND n.phone IS NULL AND (c.phone_blocked OR c.phone_shared);
+        END IF;
+        IF emails IS NOT NULL OR phones IS NOT NULL THEN
+          PERFORM cible_refresh_address_flags(emails, phones);
+        END IF;
+        RETURN NULL;
+      END $$`);
+    await q.query(`CREATE TRIGGER customers_addresses_ins AFTER INSERT ON customers REFERENCING NEW TABLE AS new_customers FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_customer_addresses()`);
+    await q.query(`CREATE TRIGGER customers_addresses_upd AFTER UPDATE ON customers REFERENCING OLD TABLE AS old_customers NEW TABLE AS new_customers FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_customer_addresses()`);
+    await q.query(`CREATE TRIGGER customers_addresses_del AFTER DELETE ON customers REFERENCING OLD TABLE AS old_customers FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_customer_addresses()`);
+
+    // The blocklist: every customer holding an added or removed address.
+    await q.query(`
+      CREATE FUNCTION cible_sync_blocklist() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        emails text[];
+        phones text[];
+      BEGIN
+        -- Each branch names only the transition tables its event has (a statement is planned whole).
+        IF TG_OP = 'INSERT' THEN
+          SELECT array_agg(address) FILTER (WHERE channel = 'EMAIL'), array_agg(address) FILTER (WHERE channel = 'SMS') INTO emails, phones FROM new_blocked;
+        ELSIF TG_OP = 'DELETE' THEN
+          SELECT array_agg(address) FILTER (WHERE channel = 'EMAIL'), array_agg(address) FILTER (WHERE channel = 'SMS') INTO emails, phones FROM old_blocked;
+        ELSE
+          SELECT array_agg(address) FILTER (WHERE channel = 'EMAIL'), array_agg(address) FILTER (WHERE channel = 'SMS') INTO emails, phones
+          FROM (SELECT channel, address FROM new_blocked UNION SELECT channel, address FROM old_blocked) a;
+        END IF;
+        PERFORM cible_refresh_address_flags(emails, phones);
+        RETURN NULL;
+      END $$`);
+    // A trigger with transition tables takes one event, so each event has its own (one function).
+    await q.query(`CREATE TRIGGER blocked_addresses_sync_ins AFTER INSERT ON blocked_addresses REFERENCING NEW TABLE AS new_blocked FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_blocklist()`);
+    await q.query(`CREATE TRIGGER blocked_addresses_sync_upd AFTER UPDATE ON blocked_addresses REFERENCING OLD TABLE AS old_blocked NEW TABLE AS new_blocked FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_blocklist()`);
+    await q.query(`CREATE TRIGGER blocked_addresses_sync_del AFTER DELETE ON blocked_addresses REFERENCING OLD TABLE AS old_blocked FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_blocklist()`);
+
+    // Backfill from the source tables.
+    await q.query(`
+      UPDATE customers c SET email_consent = e.status FROM customer_consents e WHERE e.customer_id = c.id AND e.channel = 'EMAIL'`);
+    await q.query(`
+      UPDATE customers c SET sms_consent = s.status FROM customer_consents s WHERE s.customer_id = c.id AND s.channel = 'SMS'`);
+    await q.query(`
+      UPDATE customers c SET email_blocked = true FROM blocked_addresses b WHERE b.channel = 'EMAIL' AND b.address = c.email`);
+    await q.query(`
+      UPDATE customers c SET phone_blocked = true FROM blocked_addresses b WHERE b.channel = 'SMS' AND b.address = c.phone`);
+    await q.query(`
+      UPDATE customers c SET email_shared = true
+      FROM (SELECT email FROM customers WHERE email IS NOT NULL AND erased_at IS NULL GROUP BY email HAVING count(*) > 1) s WHERE c.email = s.email`);
+    await q.query(`
+      UPDATE customers c SET phone_shared = true
+      FROM (SELECT phone FROM customers WHERE phone IS NOT NULL AND erased_at IS NULL GROUP BY phone HAVING count(*) > 1) s WHERE c.phone = s.phone`);
+
+    // Replaced by inline cible_bucket() draws (src/campaigns/assignment.ts): the LATERAL function call
+    // per customer cost ~4 µs a row and kept the audience's aggregate out of the parallel workers.
+    await q.query(`DROP FUNCTION IF EXISTS cible_draws(bigint, bigint, boolean, boolean, integer[])`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TRIGGER IF EXISTS blocked_addresses_sync_ins ON blocked_addresses`);
+    await q.query(`DROP TRIGGER IF EXISTS blocked_addresses_sync_upd ON blocked_addresses`);
+    await q.query(`DROP TRIGGER IF EXISTS blocked_addresses_sync_del ON blocked_addresses`);
+    await q.query(`DROP TRIGGER IF EXISTS customers_addresses_ins ON customers`);
+    await q.query(`DROP TRIGGER IF EXISTS customers_addresses_upd ON customers`);
+    await q.query(`DROP TRIGGER IF EXISTS customers_addresses_del ON customers`);
+    await q.query(`DROP TRIGGER IF EXISTS customer_consents_sync_ins ON customer_consents`);
+    await q.query(`DROP TRIGGER IF EXISTS customer_consents_sync_upd ON customer_consents`);
+    await q.query(`DROP TRIGGER IF EXISTS customer_consents_sync_del ON customer_consents`);
+    await q.query(`DROP FUNCTION IF EXISTS cible_sync_blocklist()`);
+    await q.query(`DROP FUNCTION IF EXISTS cible_sync_customer_addresses()`);
+    await q.query(`DROP FUNCTION IF EXISTS cible_refresh_address_flags(text[], text[])`);
+    await q.query(`DROP FUNCTION IF EXISTS cible_sync_consents()`);
+    await q.query(`DROP INDEX IF EXISTS customers_shared_address_idx`);
+    await q.query(`DROP INDEX IF EXISTS customers_live_phone_idx`);
+    await q.query(`DROP INDEX IF EXISTS customers_live_email_idx`);
+    await q.query(`
+      ALTER TABLE customers
+        DROP COLUMN email_consent, DROP COLUMN sms_consent, DROP COLUMN email_present, DROP COLUMN phone_present,
+        DROP COLUMN email_blocked, DROP COLUMN phone_blocked, DROP COLUMN email_shared, DROP COLUMN phone_shared`);
+  }
+}

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createTestDb, type TestDb } from '../support/databases.js';
+import { rng } from '../support/random.js';
+
+/*
+ * The reach columns of customers (migration 1764600000000: consent per channel, blocked and shared
+ * address flags) are kept by triggers. After every step of a random mix of writes (bulk inserts
+ * sharing addresses, address changes, erasures, deletes, consent upserts and deletes, blocklist
+ * additions, upserts and removals), each column equals what the source tables say.
+ */
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+/** Rows whose stored reach differs from the source tables (with what it should be). */
+async function drift(): Promise<unknown[]> {
+  const { rows } = await db.pool.query(
+    `WITH truth AS (
+       SELECT c.id,
+              (SELECT status FROM customer_consents x WHERE x.customer_id = c.id AND x.channel = 'EMAIL') AS email_consent,
+              (SELECT status FROM customer_consents x WHERE x.customer_id = c.id AND x.channel = 'SMS') AS sms_consent,
+              c.email IS NOT NULL AND EXISTS (SELECT 1 FROM blocked_addresses b WHERE b.channel = 'EMAIL' AND b.address = c.email) AS email_blocked,
+              c.phone IS NOT NULL AND EXISTS (SELECT 1 FROM blocked_addresses b WHERE b.channel = 'SMS' AND b.address = c.phone) AS phone_blocked,
+              c.email IS NOT NULL AND (SELECT count(*) FROM customers o WHERE o.email = c.email AND o.erased_at IS NULL) > 1 AS email_shared,
+              c.phone IS NOT NULL AND (SELECT count(*) FROM customers o WHERE o.phone = c.phone AND o.erased_at IS NULL) > 1 AS phone_shared
+       FROM customers c
+     )
+     SELECT t.*, c.email_consent AS s_email_consent, c.sms_consent AS s_sms_consent, c.email_blocked AS s_email_blocked,
+            c.phone_blocked AS s_phone_blocked, c.email_shared AS s_email_shared, c.phone_shared AS s_phone_shared
+     FROM truth t JOIN customers c ON c.id = t.id
+     -- Erased customers are never in an audience: only their consent columns must hold.
+     WHERE (t.email_consent, t.sms_consent) IS DISTINCT FROM (c.email_consent, c.sms_consent)
+        OR (c.erased_at IS NULL AND (t.email_blocked, t.phone_blocked, t.email_shared, t.phone_shared)
+              IS DISTINCT FROM (c.email_blocked, c.phone_blocked, c.email_shared, c.phone_shared))`,
+  );
+  return rows;
+}
+
+test('the reach columns equal the source tables after every step of 300 random writes', async () => {
+  const r = rng(20261123);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
+  const emails = Array.from({ length: 12 }, (_, i) => `p${i}@example.test`);
+  const phones = Array.from({ length: 10 }, (_, i) => `+3361234560${i}`);
+  const maybe = <T>(xs: readonly T[]) => (r() < 0.2 ? null : pick(xs));
+  let external = 0;
+  const ids = async () => (await db.pool.query<{ id: string }>(`SELECT id FROM customers`)).rows.map((x) => x.id);
+
+  const steps: Record<string, () => Promise<unknown>> = {
+    insertMany: async () => {
+      const n = 1 + Math.floor(r() * 6);
+      const rows = Array.from({ length: n }, () => [`x${external++}`, maybe(emails), maybe(phones)]);
+      return db.pool.query(`INSERT INTO customers (external_id, email, phone) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`, [
+        rows.map((x) => x[0]),
+        rows.map((x) => x[1]),
+        rows.map((x) => x[2]),
+      ]);
+    },
+    changeAddresses: async () => {
+      const some = (await ids()).filter(() => r() < 0.3);
+      return db.pool.query(`UPDATE customers SET email = CASE WHEN random() < 0.5 THEN $2 ELSE email END, phone = $3 WHERE id = ANY ($1::bigint[])`, [
+        some,
+        maybe(emails),
+        maybe(phones),
+      ]);
+    },
+    erase: async () => db.pool.query(`UPDATE customers SET erased_at = now() WHERE id = $1`, [pick(await ids())]),
+    unerase: async () => db.pool.query(`UPDATE customers SET erased_at = NULL WHERE id = $1`, [pick(await ids())]),
+    remove: async () => db.pool.query(`DELETE FROM customers WHERE id = $1`, [pick(await ids())]),
+    upsertConsents: async () => {
+      const some = (await ids()).filter(() => r() < 0.4);
+      return db.pool.query(
+        `INSERT INTO customer_consents (customer_id, channel, status, changed_at)
+         SELECT id, ch, $2, now() FROM unnest($1::bigint[]) AS id, unnest(ARRAY['EMAIL', 'SMS']) AS ch WHERE random() < 0.7
+         ON CONFLICT (customer_id, channel) DO UPDATE SET status = EXCLUDED.status`,
+        [some, pick(['SUBSCRIBED', 'UNSUBSCRIBED', 'NEVER_ASKED'])],
+      );
+    },
+    deleteConsents: async () => db.pool.query(`DELETE FROM customer_consents WHERE customer_id = $1`, [pick(await ids())]),
+    block: async () =>
+      db.pool.query(
+        `INSERT INTO blocked_addresses (channel, address, reason) VALUES ('EMAIL', $1, 'HARD_BOUNCE'), ('SMS', $2, 'STOP')
+         ON CONFLICT (channel, address) DO UPDATE SET reason = EXCLUDED.reason`,
+        [pick(emails), pick(phones)],
+      ),
+    unblock: async () => db.pool.query(`DELETE FROM blocked_addresses WHERE address = ANY ($1::text[])`, [[pick(emails), pick(phones)]]),
+  };
+  const names = Object.keys(steps);
+  for (let i = 0; i < 300; i++) {
+    const name = i < 5 ? 'insertMany' : pick(names);
+    if ((await ids()).length === 0 && name !== 'insertMany') continue;
+    await steps[name]();
+    const wrong = await drift();
+    expect({ step: i, name, wrong }).toEqual({ step: i, name, wrong: [] });
+  }
+  // The run met shared, blocked and consented customers on both channels.
+  const { rows } = await db.pool.query(
+    `SELECT bool_or(email_shared) AND bool_or(phone_shared) AND bool_or(email_blocked) AND bool_or(phone_blocked) AS all_seen FROM customers WHERE erased_at IS NULL`,
+  );
+  expect(rows[0].all_seen).toBe(true);
+});
+
+test('a bulk import of 20,000 customers on 5,000 shared addresses marks exactly the shared ones', async () => {
+  await db.pool.query(`TRUNCATE customers CASCADE`);
+  await db.pool.query(
+    `INSERT INTO customers (external_id, email, phone)
+     SELECT 'bulk' || g, 'a' || (g % 25000) || '@example.test', CASE WHEN g % 3 = 0 THEN '+33700' || (g % 7919) END FROM generate_series(1, 20000) g`,
+  );
+  expect(await drift()).toEqual([]);
+  const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM customers WHERE email_shared`);
+  expect(rows[0].n).toBe(0);
+  await db.pool.query(`INSERT INTO customers (external_id, email) SELECT 'dup' || g, 'a' || g || '@example.test' FROM generate_series(1, 5000) g`);
+  expect(await drift()).toEqual([]);
+  const shared = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM customers WHERE email_shared`);
+  expect(shared.rows[0].n).toBe(10_000);
+});
