@@ -31,10 +31,9 @@ export class CustomerReach1764600000000 implements MigrationInterface {
         ADD COLUMN phone_blocked boolean NOT NULL DEFAULT false,
         ADD COLUMN email_shared boolean NOT NULL DEFAULT false,
         ADD COLUMN phone_shared boolean NOT NULL DEFAULT false`);
-    // Counting the live holders of an address (the shared flags).
-    await q.query(`CREATE INDEX customers_live_email_idx ON customers (email) WHERE email IS NOT NULL AND erased_at IS NULL`);
-    await q.query(`CREATE INDEX customers_live_phone_idx ON customers (phone) WHERE phone IS NOT NULL AND erased_at IS NULL`);
-    // The few customers an audience resolves one by one (step 3 of audience.ts).
+    // Holders of an address are counted through customers_email_idx / customers_phone_idx (their
+    // text_pattern_ops serve equality too). The few customers an audience resolves one by one (step 3
+    // of audience.ts) are found through this one.
     await q.query(`CREATE INDEX customers_shared_address_idx ON customers (id) WHERE email_shared OR phone_shared`);
 
     // Consents → customers.<channel>_consent.
@@ -177,8 +176,6 @@ export class CustomerReach1764600000000 implements MigrationInterface {
     await q.query(`DROP FUNCTION IF EXISTS cible_refresh_address_flags(text[], text[])`);
     await q.query(`DROP FUNCTION IF EXISTS cible_sync_consents()`);
     await q.query(`DROP INDEX IF EXISTS customers_shared_address_idx`);
-    await q.query(`DROP INDEX IF EXISTS customers_live_phone_idx`);
-    await q.query(`DROP INDEX IF EXISTS customers_live_email_idx`);
     await q.query(`
       ALTER TABLE customers
         DROP COLUMN email_consent, DROP COLUMN sms_consent, DROP COLUMN email_present, DROP COLUMN phone_present,

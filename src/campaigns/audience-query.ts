@@ -33,9 +33,9 @@ export interface AudienceQuery {
    */
   sql: string;
   /**
-   * The same CTE list for part of the work: `counts` without contact inputs (the histogram of a
-   * cap), `shared` only the customers on a shared address (through an index; step 3 resolves them
-   * one by one).
+   * The same CTE list for part of the work: `counts` without contact inputs or variants (the
+   * histogram of a cap), `shared` only the customers on a shared address (through an index; step 3
+   * resolves them one by one).
    */
   sqlOf: (part: AudiencePart) => { sql: string; params: unknown[] };
   params: unknown[];
@@ -92,6 +92,11 @@ export async function compileAudience(options: {
   now: Date;
   settings: AudienceSettings;
   latenessMs?: number;
+  /**
+   * Compute each customer's draws once in a LATERAL function scan (~0.5 µs a row) instead of once per
+   * reference (~2 µs a digest): for consumers that name `hb` more than once (a run's copy, a cap).
+   */
+  fenceDraws?: boolean;
 }): Promise<AudienceQuery> {
   const { detail, rules, now, settings } = options;
   const { campaign, variants } = detail;
@@ -152,6 +157,7 @@ export async function compileAudience(options: {
       ? `CASE WHEN ch.reason IS NULL THEN width_bucket(${bucketSql(campaignRef(), 'ch.id', 'variant')}, ARRAY[${bounds.slice(0, -1).join(', ')}]::int[]) END`
       : 'CASE WHEN ch.reason IS NULL THEN 0 END';
   const holdoutParam = holdout > 0 ? p(holdout) : null;
+  const fence = options.fenceDraws === true && (needsHoldoutBucket || variants.length > 1);
   const idsParam = p(contact.ids);
   const sigsParam = p(contact.sigs);
 
@@ -190,15 +196,16 @@ audience AS (
   SELECT ch.id, ch.reason, ch.intended, ch.chosen, ch.fallback, ch.tz, ch.seg_bits,
          CASE ch.chosen WHEN 'EMAIL' THEN ch.email WHEN 'SMS' THEN ch.phone END AS address,
          CASE ch.fallback WHEN 'EMAIL' THEN ch.email WHEN 'SMS' THEN ch.phone END AS fallback_address,
-         ${hb} AS hb,
-         ${variantIdx} AS variant_idx,
-         ${holdoutParam ? `COALESCE(${hb} < ${holdoutParam}::int, false)` : 'false'} AS held_out,
+         ${fence ? 'dr.hb' : hb} AS hb,
+         ${part === 'counts' ? 'NULL::int' : fence ? 'dr.vi' : variantIdx} AS variant_idx,
+         ${holdoutParam ? `COALESCE(${fence ? 'dr.hb' : hb} < ${holdoutParam}::int, false)` : 'false'} AS held_out,
          COALESCE(ch.reason IS NULL AND (
            ((ch.chosen = 'EMAIL' OR ch.fallback = 'EMAIL') AND ch.email_shared)
            OR ((ch.chosen = 'SMS' OR ch.fallback = 'SMS') AND ch.phone_shared)
          ), false) AS is_shared,
          ${part === 'counts' ? 'NULL::int' : 'h.sig'} AS hist
   FROM chosen ch
+  ${fence ? `CROSS JOIN LATERAL unnest(ARRAY[${hb}], ARRAY[${part === 'counts' ? 'NULL::int' : variantIdx}]) AS dr (hb, vi)` : ''}
   -- Only eligible customers carry contact inputs (the rules step is theirs alone). The arrays go
   -- through sub-selects so that the planner does not count the distinct inputs as one per row: as a
   -- plain unnest of parameters, the forecast's aggregate would stay out of the parallel workers.
@@ -220,17 +227,23 @@ const COUNTED = `('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN')`;
  * category, tags and priority come with it.
  */
 export async function loadContactInputs(client: pg.Pool | pg.ClientBase, from: Date): Promise<{ ids: string[]; sigs: number[]; inputs: ContactInputs[] }> {
-  const ms = (x: string) => `floor(extract(epoch FROM ${x}) * 1000)::bigint`;
+  // Epoch milliseconds, truncated as node-pg truncates a timestamp to a Date (date_part is a float: fast).
+  const ms = (x: string) => `floor(date_part('epoch', ${x}) * 1000)::bigint`;
+  // Entries are concatenated in the order of a sorted input (an ORDER BY inside string_agg sorts each
+  // customer's entries apart: 3x slower). Order only decides how well identical histories group: a
+  // history is a set, so any order gives the same decisions.
   const { rows } = await client.query<{ sig: string; ids: string[] }>(
     `SELECT sig, array_agg(customer_id) AS ids FROM (
        SELECT COALESCE(h.customer_id, p.customer_id) AS customer_id,
               COALESCE(h.entries, '') || '|' || COALESCE(p.cap_max::text, '') || ',' || COALESCE(p.cap_unit, '') || ',' || COALESCE(${ms('p.marketing_paused_until')}::text, '') AS sig
        FROM (
-         SELECT m.customer_id,
-                string_agg(m.campaign_id || ',' || m.channel || ',' || ${ms('m.contact_at')} || ',' || ${ms('COALESCE(m.reserved_at, m.contact_at)')}, ';'
-                           ORDER BY m.contact_at, m.campaign_id, m.channel) AS entries
-         FROM messages m WHERE m.contact_at > $1 AND m.outcome IN ${COUNTED}
-         GROUP BY m.customer_id
+         SELECT customer_id, string_agg(entry, ';') AS entries
+         FROM (
+           SELECT m.customer_id, m.campaign_id || ',' || m.channel || ',' || ${ms('m.contact_at')} || ',' || ${ms('COALESCE(m.reserved_at, m.contact_at)')} AS entry
+           FROM messages m WHERE m.contact_at > $1 AND m.outcome IN ${COUNTED}
+           ORDER BY m.customer_id, m.contact_at, m.campaign_id, m.channel
+         ) e
+         GROUP BY customer_id
        ) h
        FULL JOIN customer_contact_preferences p ON p.customer_id = h.customer_id
      ) s GROUP BY sig`,

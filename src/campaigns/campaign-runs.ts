@@ -143,7 +143,7 @@ export async function planRun(options: { db: Db; runId: string; now: Date; setti
     const latenessMs = latenessOf(campaign, settings);
     await client.query(`SET LOCAL jit = off`);
     await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
-    const q = await compileAudience({ db: client, detail, rules, now, settings, latenessMs });
+    const q = await compileAudience({ db: client, detail, rules, now, settings, latenessMs, fenceDraws: true });
     await client.query(`CREATE TEMP TABLE run_audience ON COMMIT DROP AS ${q.sql} SELECT * FROM audience`, q.params);
     await client.query(`ANALYZE run_audience`);
     const runExpiry = new Date(now.getTime() + campaign.expiryMinutes * 60_000);

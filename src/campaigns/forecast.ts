@@ -109,9 +109,12 @@ export async function forecastAudience(options: {
   const { rows, shared, cut, q } = await withTransaction(db, async (client) => {
     await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
     await client.query('SET LOCAL jit = off');
-    const q = await compileAudience({ db: client, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs });
+    const q = await compileAudience({ db: client, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs, fenceDraws: max !== null });
     const part = q.sqlOf('shared');
-    const shared = (await client.query<AudienceMember & { hb: number }>(`${part.sql} SELECT ${MEMBER_COLUMNS} FROM audience WHERE is_shared`, part.params)).rows.map(toMember);
+    const anyShared = (await client.query(`SELECT 1 FROM customers WHERE email_shared OR phone_shared LIMIT 1`)).rowCount;
+    const shared = anyShared
+      ? (await client.query<AudienceMember & { hb: number }>(`${part.sql} SELECT ${MEMBER_COLUMNS} FROM audience WHERE is_shared`, part.params)).rows.map(toMember)
+      : [];
     let cut = null;
     if (max !== null) {
       const counts = q.sqlOf('counts');

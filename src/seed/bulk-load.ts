@@ -100,16 +100,25 @@ export async function deferIndexes(client: pg.PoolClient, table: string): Promis
 }
 
 /**
+ * Triggers whose effect the seed writes itself, so replica mode may skip them: the consent columns of
+ * customers (migration 1764600000000) come with the customers lane.
+ */
+const SEED_WRITES_ITSELF = ['customer_consents_sync_ins', 'customer_consents_sync_upd', 'customer_consents_sync_del'];
+
+/**
  * True when this role may turn per-row foreign key checks off for its session (superuser, or granted
  * SET on the parameter since PostgreSQL 15), no user-defined trigger on the seeded tables would be
- * silenced along with them, and the pool can give every lane (one per table) its own connection at once.
+ * silenced along with them (those of the customers lane never are: it does not run in replica
+ * mode; nor those of SEED_WRITES_ITSELF), and the pool can give every lane (one per table) its own
+ * connection at once.
  */
 export async function canSkipForeignKeyChecks(db: Db, tables: readonly string[]): Promise<boolean> {
   // The lanes then hold their connections until all are ready to commit: they need one each at once.
   if ((db.pool.options.max ?? 10) < tables.length) return false;
   const { rows } = await db.pool.query<{ triggers: number }>(
-    `SELECT count(*)::int AS triggers FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = ANY($1::regclass[])`,
-    [tables],
+    `SELECT count(*)::int AS triggers FROM pg_trigger
+     WHERE NOT tgisinternal AND tgrelid = ANY($1::regclass[]) AND tgrelid <> 'customers'::regclass AND NOT tgname = ANY($2::text[])`,
+    [tables, SEED_WRITES_ITSELF],
   );
   if (rows[0].triggers > 0) return false;
   const client = await db.pool.connect();

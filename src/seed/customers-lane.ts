@@ -31,8 +31,12 @@ const CUSTOMER_COLUMNS = [
   'id', 'external_id', 'email', 'phone', 'first_name', 'last_name', 'birth_date', 'gender', 'locale', 'time_zone',
   'street_address', 'city', 'region', 'country', 'postal_code', 'household_size', 'income_band', 'occupation',
   'signup_channel', 'signed_up_at', 'acquisition_source', 'referral_source', 'devices', 'platforms', 'loyalty_tier',
-  'loyalty_points', 'preferred_channel', 'attributes', 'created_at', 'updated_at',
+  'loyalty_points', 'preferred_channel', 'attributes', 'created_at', 'updated_at', 'email_consent', 'sms_consent',
 ] as const;
+
+/** The current consent of a channel, as customer_consents (and the consent lanes) hold it. */
+const CONSENT_STATUS = ['', 'SUBSCRIBED', 'UNSUBSCRIBED'] as const;
+const consentStatus = (c: Consent) => (c === Consent.NONE ? null : CONSENT_STATUS[c]);
 
 /**
  * Phone suffixes are an affine permutation of the customer number over the suffix space: they look
@@ -220,6 +224,10 @@ export function customersLane(plan: Plan): Lane {
           attributes,
           signedUpAt,
           signedUpAt,
+          // Written here as well as by the consent lanes: when those skip triggers (replica mode), the
+          // reach columns the consent triggers would keep are already right.
+          consentStatus(core.emailConsent),
+          consentStatus(core.smsConsent),
         ]);
       }
     },

@@ -94,9 +94,11 @@ const SAMPLES: Record<string, { a: unknown; storedA: unknown; b: unknown; stored
 
 const allA = (): Row => Object.fromEntries(Object.entries(SAMPLES).map(([k, s]) => [k, s.a]));
 /** The stored row without what a merge is allowed to move. */
+/** Columns the database derives from an address (migration 1764600000000): they change with it. */
+const DERIVED: Record<string, string[]> = { email: ['email_present', 'email_blocked', 'email_shared'], phone: ['phone_present', 'phone_blocked', 'phone_shared'] };
 const withoutVolatile = (row: Record<string, any>, ...also: string[]) => {
   const out = { ...row };
-  for (const k of ['updated_at', ...also]) delete out[k];
+  for (const k of ['updated_at', ...also, ...also.flatMap((a) => DERIVED[a] ?? [])]) delete out[k];
   return out;
 };
 

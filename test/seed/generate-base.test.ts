@@ -155,6 +155,19 @@ describe('generateBase', () => {
     }
   });
 
+  test('customers carry their current consents (the reach columns audiences read), in both loading modes', async () => {
+    for (const x of [a, b]) {
+      const r = await one(
+        x,
+        `SELECT count(*)::int AS wrong, (SELECT count(*)::int FROM customers WHERE email_consent = 'SUBSCRIBED') AS subscribed FROM customers c
+         WHERE c.email_consent IS DISTINCT FROM (SELECT status FROM customer_consents k WHERE k.customer_id = c.id AND k.channel = 'EMAIL')
+            OR c.sms_consent IS DISTINCT FROM (SELECT status FROM customer_consents k WHERE k.customer_id = c.id AND k.channel = 'SMS')`,
+      );
+      expect(r.wrong).toBe(0);
+      expect(r.subscribed).toBeGreaterThan(0);
+    }
+  });
+
   test('spending is skewed: the top 10% of buyers hold over 40% of revenue', async () => {
     const { rows } = await a.pool.query<{ revenue: string }>(
       `SELECT sum(amount) AS revenue FROM transactions WHERE NOT is_refunded GROUP BY customer_id ORDER BY 1 DESC`,
