@@ -85,17 +85,27 @@ const localDates = new Map<string, LocalDate>();
 
 /** The local date `days` after the local date of `instant`. */
 export function addLocalDays(date: { year: number; month: number; day: number }, days: number): { year: number; month: number; day: number } {
-  const d = DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone: 'UTC' }).plus({ days });
-  return { year: d.year, month: d.month, day: d.day };
+  // Calendar arithmetic on a UTC date (no zone, no DST): Date.UTC normalises day overflow.
+  const d = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }
 
 /** [start, end) of the local calendar day or ISO week (Monday) holding `instant`. */
 export function calendarWindow(instant: Date, unit: 'DAY' | 'WEEK', zone: string): { start: Date; end: Date } {
-  const l = localDate(instant, zone);
-  const first = unit === 'DAY' ? l : addLocalDays(l, 1 - l.weekday);
-  const next = addLocalDays(first, unit === 'DAY' ? 1 : 7);
-  return { start: localInstant(first, 0, zone), end: localInstant(next, 0, zone) };
+  const key = `${instant.getTime()}|${unit}|${zone}`;
+  let w = windows.get(key);
+  if (!w) {
+    const l = localDate(instant, zone);
+    const first = unit === 'DAY' ? l : addLocalDays(l, 1 - l.weekday);
+    const next = addLocalDays(first, unit === 'DAY' ? 1 : 7);
+    w = { start: localInstant(first, 0, zone).getTime(), end: localInstant(next, 0, zone).getTime() };
+    if (windows.size >= MEMO_SIZE) windows.clear();
+    windows.set(key, w);
+  }
+  return { start: new Date(w.start), end: new Date(w.end) };
 }
+
+const windows = new Map<string, { start: number; end: number }>();
 
 /** "HH:MM" (24 h) as minutes after midnight, or undefined when it is not such a time. */
 export function parseClockTime(text: string): number | undefined {
