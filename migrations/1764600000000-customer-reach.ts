@@ -40,17 +40,21 @@ export class CustomerReach1764600000000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION cible_sync_consents() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        -- Customers are reached by primary key through "id = ANY (ids)": a join on the transition
+        -- table (which has no statistics) made the planner scan the whole customers table.
         IF TG_OP = 'DELETE' THEN
-          UPDATE customers c SET email_consent = NULL FROM old_consents o
-          WHERE o.channel = 'EMAIL' AND c.id = o.customer_id AND c.email_consent IS NOT NULL;
-          UPDATE customers c SET sms_consent = NULL FROM old_consents o
-          WHERE o.channel = 'SMS' AND c.id = o.customer_id AND c.sms_consent IS NOT NULL;
+          UPDATE customers c SET email_consent = NULL
+          WHERE c.id = ANY (ARRAY(SELECT customer_id FROM old_consents WHERE channel = 'EMAIL')) AND c.email_consent IS NOT NULL;
+          UPDATE customers c SET sms_consent = NULL
+          WHERE c.id = ANY (ARRAY(SELECT customer_id FROM old_consents WHERE channel = 'SMS')) AND c.sms_consent IS NOT NULL;
           RETURN NULL;
         END IF;
         UPDATE customers c SET email_consent = n.status FROM new_consents n
-        WHERE n.channel = 'EMAIL' AND c.id = n.customer_id AND c.email_consent IS DISTINCT FROM n.status;
+        WHERE c.id = ANY (ARRAY(SELECT customer_id FROM new_consents WHERE channel = 'EMAIL'))
+          AND n.channel = 'EMAIL' AND c.id = n.customer_id AND c.email_consent IS DISTINCT FROM n.status;
         UPDATE customers c SET sms_consent = n.status FROM new_consents n
-        WHERE n.channel = 'SMS' AND c.id = n.customer_id AND c.sms_consent IS DISTINCT FROM n.status;
+        WHERE c.id = ANY (ARRAY(SELECT customer_id FROM new_consents WHERE channel = 'SMS'))
+          AND n.channel = 'SMS' AND c.id = n.customer_id AND c.sms_consent IS DISTINCT FROM n.status;
         RETURN NULL;
       END $$`);
     await q.query(`CREATE TRIGGER customer_consents_sync_ins AFTER INSERT ON customer_consents REFERENCING NEW TABLE AS new_consents FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_consents()`);
@@ -60,28 +64,37 @@ export class CustomerReach1764600000000 implements MigrationInterface {
     // The flags of a set of addresses, recomputed from the source tables (only rows that change are written).
     await q.query(`
       CREATE FUNCTION cible_refresh_address_flags(emails text[], phones text[]) RETURNS void LANGUAGE plpgsql AS $$
+      DECLARE
+        blocked text[];
+        shared text[];
       BEGIN
-        UPDATE customers c SET email_blocked = s.blocked, email_shared = s.shared
-        FROM (
-          SELECT a.address, b.address IS NOT NULL AS blocked, COALESCE(h.n, 0) > 1 AS shared
-          FROM (SELECT DISTINCT unnest(emails) AS address) a
-          LEFT JOIN blocked_addresses b ON b.channel = 'EMAIL' AND b.address = a.address
-          LEFT JOIN (SELECT email, count(*) AS n FROM customers WHERE email = ANY (emails) AND erased_at IS NULL GROUP BY email) h ON h.email = a.address
-        ) s
-        WHERE c.email = s.address AND (c.email_blocked, c.email_shared) IS DISTINCT FROM (s.blocked, s.shared);
-        UPDATE customers c SET phone_blocked = s.blocked, phone_shared = s.shared
-        FROM (
-          SELECT a.address, b.address IS NOT NULL AS blocked, COALESCE(h.n, 0) > 1 AS shared
-          FROM (SELECT DISTINCT unnest(phones) AS address) a
-          LEFT JOIN blocked_addresses b ON b.channel = 'SMS' AND b.address = a.address
-          LEFT JOIN (SELECT phone, count(*) AS n FROM customers WHERE phone = ANY (phones) AND erased_at IS NULL GROUP BY phone) h ON h.phone = a.address
-        ) s
-        WHERE c.phone = s.address AND (c.phone_blocked, c.phone_shared) IS DISTINCT FROM (s.blocked, s.shared);
+        -- The blocked and the shared among these addresses, then only their holders whose flags differ
+        -- are written. "= ANY (addresses)" reads through the address indexes for a few addresses and
+        -- hashes them for many; a join on a transition table made the planner scan all customers.
+        IF emails IS NOT NULL THEN
+          SELECT array_agg(b.address) INTO blocked FROM blocked_addresses b WHERE b.channel = 'EMAIL' AND b.address = ANY (emails);
+          SELECT array_agg(email) INTO shared FROM (
+            SELECT email FROM customers WHERE email = ANY (emails) AND erased_at IS NULL GROUP BY email HAVING count(*) > 1
+          ) h;
+          UPDATE customers c SET email_blocked = COALESCE(c.email = ANY (blocked), false), email_shared = COALESCE(c.email = ANY (shared), false)
+          WHERE c.email = ANY (emails)
+            AND (c.email_blocked, c.email_shared) IS DISTINCT FROM (COALESCE(c.email = ANY (blocked), false), COALESCE(c.email = ANY (shared), false));
+        END IF;
+        IF phones IS NOT NULL THEN
+          SELECT array_agg(b.address) INTO blocked FROM blocked_addresses b WHERE b.channel = 'SMS' AND b.address = ANY (phones);
+          SELECT array_agg(phone) INTO shared FROM (
+            SELECT phone FROM customers WHERE phone = ANY (phones) AND erased_at IS NULL GROUP BY phone HAVING count(*) > 1
+          ) h;
+          UPDATE customers c SET phone_blocked = COALESCE(c.phone = ANY (blocked), false), phone_shared = COALESCE(c.phone = ANY (shared), false)
+          WHERE c.phone = ANY (phones)
+            AND (c.phone_blocked, c.phone_shared) IS DISTINCT FROM (COALESCE(c.phone = ANY (blocked), false), COALESCE(c.phone = ANY (shared), false));
+        END IF;
       END $$`);
 
-    // Customers' own writes: new rows, changed addresses or erasure, deleted rows. Rows whose address
-    // went away (set to NULL) have both flags reset here. Updates made by these triggers themselves
-    // (depth > 1: the flags, the consent columns) change no address and are skipped.
+    // Customers' own writes: new rows and deleted rows per statement; a changed address or erasure
+    // per row, and only then (a statement-level UPDATE trigger would capture every updated row, the
+    // consent columns' included, on a wide and heavily indexed table). A row whose address went away
+    // has its flags reset. Updates made by these triggers themselves (depth > 1) change no address.
     await q.query(`
       CREATE FUNCTION cible_sync_customer_addresses() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
@@ -94,18 +107,14 @@ export class CustomerReach1764600000000 implements MigrationInterface {
         ELSIF TG_OP = 'DELETE' THEN
           SELECT array_agg(email) FILTER (WHERE email IS NOT NULL), array_agg(phone) FILTER (WHERE phone IS NOT NULL) INTO emails, phones FROM old_customers;
         ELSE
-          SELECT array_agg(e) FILTER (WHERE e IS NOT NULL), array_agg(p) FILTER (WHERE p IS NOT NULL) INTO emails, phones
-          FROM (
-            SELECT unnest(ARRAY[o.email, n.email]) AS e, NULL::text AS p FROM old_customers o JOIN new_customers n ON n.id = o.id
-            WHERE o.email IS DISTINCT FROM n.email OR (o.erased_at IS NULL) <> (n.erased_at IS NULL)
-            UNION ALL
-            SELECT NULL, unnest(ARRAY[o.phone, n.phone]) FROM old_customers o JOIN new_customers n ON n.id = o.id
-            WHERE o.phone IS DISTINCT FROM n.phone OR (o.erased_at IS NULL) <> (n.erased_at IS NULL)
-          ) changed;
-          UPDATE customers c SET email_blocked = false, email_shared = false FROM new_customers n
-          WHERE c.id = n.id AND n.email IS NULL AND (c.email_blocked OR c.email_shared);
-          UPDATE customers c SET phone_blocked = false, phone_shared = false FROM new_customers n
-          WHERE c.id = n.id AND n.phone IS NULL AND (c.phone_blocked OR c.phone_shared);
+          -- One updated row (the row-level trigger below): its old and new addresses.
+          emails := array_remove(ARRAY[OLD.email, NEW.email], NULL);
+          phones := array_remove(ARRAY[OLD.phone, NEW.phone], NULL);
+          IF (NEW.email IS NULL AND (NEW.email_blocked OR NEW.email_shared)) OR (NEW.phone IS NULL AND (NEW.phone_blocked OR NEW.phone_shared)) THEN
+            UPDATE customers SET email_blocked = email_blocked AND email IS NOT NULL, email_shared = email_shared AND email IS NOT NULL,
+                                 phone_blocked = phone_blocked AND phone IS NOT NULL, phone_shared = phone_shared AND phone IS NOT NULL
+            WHERE id = NEW.id;
+          END IF;
         END IF;
         IF emails IS NOT NULL OR phones IS NOT NULL THEN
           PERFORM cible_refresh_address_flags(emails, phones);
@@ -113,7 +122,10 @@ export class CustomerReach1764600000000 implements MigrationInterface {
         RETURN NULL;
       END $$`);
     await q.query(`CREATE TRIGGER customers_addresses_ins AFTER INSERT ON customers REFERENCING NEW TABLE AS new_customers FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_customer_addresses()`);
-    await q.query(`CREATE TRIGGER customers_addresses_upd AFTER UPDATE ON customers REFERENCING OLD TABLE AS old_customers NEW TABLE AS new_customers FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_customer_addresses()`);
+    await q.query(`
+      CREATE TRIGGER customers_addresses_upd AFTER UPDATE OF email, phone, erased_at ON customers FOR EACH ROW
+      WHEN (OLD.email IS DISTINCT FROM NEW.email OR OLD.phone IS DISTINCT FROM NEW.phone OR (OLD.erased_at IS NULL) <> (NEW.erased_at IS NULL))
+      EXECUTE FUNCTION cible_sync_customer_addresses()`);
     await q.query(`CREATE TRIGGER customers_addresses_del AFTER DELETE ON customers REFERENCING OLD TABLE AS old_customers FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_customer_addresses()`);
 
     // The blocklist: every customer holding an added or removed address.
