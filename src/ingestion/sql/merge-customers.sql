@@ -62,13 +62,22 @@ WITH inserted AS (
   loyalty_tier,
   loyalty_points,
   preferred_channel,
-    attributes, created_at, updated_at
+    attributes, created_at, updated_at, email_consent, sms_consent
   )
   SELECT
     s.external_id,
     s.email, s.phone, s.first_name, s.last_name, s.birth_date, s.gender, s.locale, s.time_zone, s.street_address, s.city, s.region, s.country, s.postal_code, s.household_size, s.income_band, s.occupation, s.signup_channel, s.signed_up_at, s.acquisition_source, s.referral_source, s.devices, s.platforms, s.loyalty_tier, s.loyalty_points, s.preferred_channel,
-    coalesce(s.attributes_set, '{}'::jsonb), $1, $1
+    coalesce(s.attributes_set, '{}'::jsonb), $1, $1, sc.email_consent, sc.sms_consent
   FROM stage_customers s
+  -- The consents the row brings, newest first as apply_consents takes them, written with the row: the
+  -- consent trigger then finds the customer's consent columns right and does not rewrite the row
+  -- (migration 1764600000000). Only a head start: the trigger keeps the columns exact either way.
+  LEFT JOIN (
+    SELECT ord, min(status) FILTER (WHERE channel = 'EMAIL') AS email_consent, min(status) FILTER (WHERE channel = 'SMS') AS sms_consent
+    FROM (SELECT DISTINCT ON (ord, channel) ord, channel, status FROM stage_consents
+          ORDER BY ord, channel, changed_at DESC, (status = 'UNSUBSCRIBED') DESC) n
+    GROUP BY ord
+  ) sc ON sc.ord = s.ord
   WHERE s.customer_id IS NULL
   ORDER BY s.external_id
   ON CONFLICT (external_id) DO NOTHING
