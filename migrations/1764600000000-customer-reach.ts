@@ -152,6 +152,20 @@ export class CustomerReach1764600000000 implements MigrationInterface {
     await q.query(`CREATE TRIGGER blocked_addresses_sync_upd AFTER UPDATE ON blocked_addresses REFERENCING OLD TABLE AS old_blocked NEW TABLE AS new_blocked FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_blocklist()`);
     await q.query(`CREATE TRIGGER blocked_addresses_sync_del AFTER DELETE ON blocked_addresses REFERENCING OLD TABLE AS old_blocked FOR EACH STATEMENT EXECUTE FUNCTION cible_sync_blocklist()`);
 
+    // TRUNCATE fires no DELETE trigger: emptying either source table clears what it stood for.
+    await q.query(`
+      CREATE FUNCTION cible_clear_reach() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_TABLE_NAME = 'customer_consents' THEN
+          UPDATE customers SET email_consent = NULL, sms_consent = NULL WHERE email_consent IS NOT NULL OR sms_consent IS NOT NULL;
+        ELSE
+          UPDATE customers SET email_blocked = false, phone_blocked = false WHERE email_blocked OR phone_blocked;
+        END IF;
+        RETURN NULL;
+      END $$`);
+    await q.query(`CREATE TRIGGER customer_consents_sync_truncate AFTER TRUNCATE ON customer_consents FOR EACH STATEMENT EXECUTE FUNCTION cible_clear_reach()`);
+    await q.query(`CREATE TRIGGER blocked_addresses_sync_truncate AFTER TRUNCATE ON blocked_addresses FOR EACH STATEMENT EXECUTE FUNCTION cible_clear_reach()`);
+
     // Backfill from the source tables.
     await q.query(`
       UPDATE customers c SET email_consent = e.status FROM customer_consents e WHERE e.customer_id = c.id AND e.channel = 'EMAIL'`);
@@ -174,6 +188,9 @@ export class CustomerReach1764600000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TRIGGER IF EXISTS customer_consents_sync_truncate ON customer_consents`);
+    await q.query(`DROP TRIGGER IF EXISTS blocked_addresses_sync_truncate ON blocked_addresses`);
+    await q.query(`DROP FUNCTION IF EXISTS cible_clear_reach()`);
     await q.query(`DROP TRIGGER IF EXISTS blocked_addresses_sync_ins ON blocked_addresses`);
     await q.query(`DROP TRIGGER IF EXISTS blocked_addresses_sync_upd ON blocked_addresses`);
     await q.query(`DROP TRIGGER IF EXISTS blocked_addresses_sync_del ON blocked_addresses`);

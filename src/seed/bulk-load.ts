@@ -103,7 +103,7 @@ export async function deferIndexes(client: pg.PoolClient, table: string): Promis
  * Triggers whose effect the seed writes itself, so replica mode may skip them: the consent columns of
  * customers (migration 1764600000000) come with the customers lane.
  */
-const SEED_WRITES_ITSELF = ['customer_consents_sync_ins', 'customer_consents_sync_upd', 'customer_consents_sync_del'];
+const SEED_WRITES_ITSELF = ['customer_consents_sync_ins', 'customer_consents_sync_upd', 'customer_consents_sync_del', 'customer_consents_sync_truncate'];
 
 /**
  * True when this role may turn per-row foreign key checks off for its session (superuser, or granted

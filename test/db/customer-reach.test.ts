@@ -6,7 +6,8 @@ import { rng } from '../support/random.js';
  * The reach columns of customers (migration 1764600000000: consent per channel, blocked and shared
  * address flags) are kept by triggers. After every step of a random mix of writes (bulk inserts
  * sharing addresses, address changes, erasures, deletes, consent upserts and deletes, blocklist
- * additions, upserts and removals), each column equals what the source tables say.
+ * additions, upserts and removals), each column equals what the source tables say; and emptying a
+ * source table with TRUNCATE (which fires no DELETE trigger) clears what it stood for.
  */
 
 let db: TestDb;
@@ -102,6 +103,20 @@ test('the reach columns equal the source tables after every step of 300 random w
     `SELECT bool_or(email_shared) AND bool_or(phone_shared) AND bool_or(email_blocked) AND bool_or(phone_blocked) AS all_seen FROM customers WHERE erased_at IS NULL`,
   );
   expect(rows[0].all_seen).toBe(true);
+});
+
+test('TRUNCATE of the blocklist or of the consents clears the flags and consent columns they set', async () => {
+  await db.pool.query(`INSERT INTO customers (external_id, email, phone) VALUES ('t1', 't@example.test', '+33611111111'), ('t2', 't@example.test', NULL)`);
+  await db.pool.query(`INSERT INTO customer_consents (customer_id, channel, status, changed_at) SELECT id, 'EMAIL', 'SUBSCRIBED', now() FROM customers WHERE external_id IN ('t1', 't2')`);
+  await db.pool.query(`INSERT INTO blocked_addresses (channel, address, reason) VALUES ('EMAIL', 't@example.test', 'COMPLAINT'), ('SMS', '+33611111111', 'STOP') ON CONFLICT DO NOTHING`);
+  const flags = async () =>
+    (await db.pool.query(`SELECT email_blocked, phone_blocked, email_consent FROM customers WHERE external_id = 't1'`)).rows[0];
+  expect(await flags()).toEqual({ email_blocked: true, phone_blocked: true, email_consent: 'SUBSCRIBED' });
+  await db.pool.query(`TRUNCATE blocked_addresses`);
+  expect(await drift()).toEqual([]);
+  await db.pool.query(`TRUNCATE customer_consents`);
+  expect(await drift()).toEqual([]);
+  expect(await flags()).toEqual({ email_blocked: false, phone_blocked: false, email_consent: null });
 });
 
 test('a bulk import of 20,000 customers on 5,000 shared addresses marks exactly the shared ones', async () => {
