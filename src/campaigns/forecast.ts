@@ -83,9 +83,9 @@ interface Row {
   tz: string;
   seg_bits: number;
   held_out: boolean;
-  over: boolean;
+  over?: boolean;
   hist: number | null;
-  member: string | null;
+  member?: string | null;
   n: string;
   [variantBit: `v${number}`]: boolean | null;
 }
@@ -123,10 +123,13 @@ export async function forecastAudience(options: {
     }
     const bits = Array.from({ length: variantBits(q.variantKeys.length) }, (_, j) => `(variant_idx & ${2 ** j}) <> 0 AS v${j}`);
     // Under a cap, the customers of the cut bucket are kept one by one (lowest ids first).
-    const member = cut ? `CASE WHEN reason IS NULL AND NOT held_out AND hb = ${cut.bucket} THEN id END` : 'NULL::bigint';
-    const keys = ['reason', 'intended', 'chosen', 'fallback', 'tz', 'seg_bits', 'held_out', `${overSql(cut)} AS over`, 'hist', `${member} AS member`, ...bits];
+    const member = cut ? `CASE WHEN reason IS NULL AND NOT held_out AND hb = ${cut.bucket} THEN id END` : null;
+    // No constant keys and no filter that is always true: each makes PostgreSQL expect more groups
+    // or fewer rows, and drop the aggregation in the workers.
+    const keys = ['reason', 'intended', 'chosen', 'fallback', 'tz', 'seg_bits', 'held_out', 'hist', ...bits];
+    if (cut) keys.push(`${overSql(cut)} AS over`, `${member} AS member`);
     const result = await client.query<Row>(
-      `${q.sql} SELECT ${keys.join(', ')}, count(*) AS n FROM audience WHERE NOT is_shared GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`,
+      `${q.sql} SELECT ${keys.join(', ')}, count(*) AS n FROM audience ${anyShared ? 'WHERE NOT is_shared' : ''} GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`,
       q.params,
     );
     const rows = result.rows;
@@ -170,7 +173,7 @@ export async function forecastAudience(options: {
     everyone[r.intended] += n;
     let variantIdx = 0;
     for (let j = 0; j < nBits; j++) if (r[`v${j}`]) variantIdx += 2 ** j;
-    if (r.member !== null) {
+    if (r.member != null) {
       const m = toMember({ ...r, id: r.member, segBits: r.seg_bits, heldOut: r.held_out, variantIdx, hb: cut!.bucket });
       members.push(m);
       continue;
