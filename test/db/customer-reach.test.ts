@@ -21,15 +21,24 @@ afterAll(async () => {
 /** Rows whose stored reach differs from the source tables (with what it should be). */
 async function drift(): Promise<unknown[]> {
   const { rows } = await db.pool.query(
-    `WITH truth AS (
-       SELECT c.id,
-              (SELECT status FROM customer_consents x WHERE x.customer_id = c.id AND x.channel = 'EMAIL') AS email_consent,
-              (SELECT status FROM customer_consents x WHERE x.customer_id = c.id AND x.channel = 'SMS') AS sms_consent,
-              c.email IS NOT NULL AND EXISTS (SELECT 1 FROM blocked_addresses b WHERE b.channel = 'EMAIL' AND b.address = c.email) AS email_blocked,
-              c.phone IS NOT NULL AND EXISTS (SELECT 1 FROM blocked_addresses b WHERE b.channel = 'SMS' AND b.address = c.phone) AS phone_blocked,
-              c.email IS NOT NULL AND (SELECT count(*) FROM customers o WHERE o.email = c.email AND o.erased_at IS NULL) > 1 AS email_shared,
-              c.phone IS NOT NULL AND (SELECT count(*) FROM customers o WHERE o.phone = c.phone AND o.erased_at IS NULL) > 1 AS phone_shared
+    // Set-based (joins and window counts): correlated subqueries made this check quadratic whenever
+    // the planner's statistics lagged behind a bulk insert.
+    `WITH live AS (
+       SELECT id,
+              CASE WHEN erased_at IS NULL AND email IS NOT NULL THEN count(*) FILTER (WHERE erased_at IS NULL) OVER (PARTITION BY email) END AS email_holders,
+              CASE WHEN erased_at IS NULL AND phone IS NOT NULL THEN count(*) FILTER (WHERE erased_at IS NULL) OVER (PARTITION BY phone) END AS phone_holders
+       FROM customers
+     ),
+     truth AS (
+       SELECT c.id, ce.status AS email_consent, cs.status AS sms_consent,
+              be.address IS NOT NULL AS email_blocked, bs.address IS NOT NULL AS phone_blocked,
+              COALESCE(l.email_holders > 1, false) AS email_shared, COALESCE(l.phone_holders > 1, false) AS phone_shared
        FROM customers c
+       JOIN live l ON l.id = c.id
+       LEFT JOIN customer_consents ce ON ce.customer_id = c.id AND ce.channel = 'EMAIL'
+       LEFT JOIN customer_consents cs ON cs.customer_id = c.id AND cs.channel = 'SMS'
+       LEFT JOIN blocked_addresses be ON be.channel = 'EMAIL' AND be.address = c.email
+       LEFT JOIN blocked_addresses bs ON bs.channel = 'SMS' AND bs.address = c.phone
      )
      SELECT t.*, c.email_consent AS s_email_consent, c.sms_consent AS s_sms_consent, c.email_blocked AS s_email_blocked,
             c.phone_blocked AS s_phone_blocked, c.email_shared AS s_email_shared, c.phone_shared AS s_phone_shared
