@@ -17,6 +17,18 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * deletes → the blocked and shared flags of the addresses involved. The flags are only written where
  * they change, so a bulk import pays one join per statement, not one update per row.
  */
+/** The refresh of one channel's flags for the addresses in `list` (PL/pgSQL, in cible_refresh_address_flags). */
+const addressFlags = (column: 'email' | 'phone', channel: 'EMAIL' | 'SMS', list: string) => `
+        IF ${list} IS NOT NULL THEN
+          SELECT array_agg(b.address) INTO blocked FROM blocked_addresses b WHERE b.channel = '${channel}' AND b.address = ANY (${list});
+          SELECT array_agg(${column}) INTO shared FROM (
+            SELECT ${column} FROM customers WHERE ${column} = ANY (${list}) AND erased_at IS NULL GROUP BY ${column} HAVING count(*) > 1
+          ) h;
+          UPDATE customers c SET ${column}_blocked = COALESCE(c.${column} = ANY (blocked), false), ${column}_shared = COALESCE(c.${column} = ANY (shared), false)
+          WHERE c.${column} = ANY (${list})
+            AND (c.${column}_blocked, c.${column}_shared) IS DISTINCT FROM (COALESCE(c.${column} = ANY (blocked), false), COALESCE(c.${column} = ANY (shared), false));
+        END IF;`;
+
 export class CustomerReach1764600000000 implements MigrationInterface {
   name = 'CustomerReach1764600000000';
 
@@ -75,24 +87,8 @@ export class CustomerReach1764600000000 implements MigrationInterface {
         -- The blocked and the shared among these addresses, then only their holders whose flags differ
         -- are written. "= ANY (addresses)" reads through the address indexes for a few addresses and
         -- hashes them for many; a join on a transition table made the planner scan all customers.
-        IF emails IS NOT NULL THEN
-          SELECT array_agg(b.address) INTO blocked FROM blocked_addresses b WHERE b.channel = 'EMAIL' AND b.address = ANY (emails);
-          SELECT array_agg(email) INTO shared FROM (
-            SELECT email FROM customers WHERE email = ANY (emails) AND erased_at IS NULL GROUP BY email HAVING count(*) > 1
-          ) h;
-          UPDATE customers c SET email_blocked = COALESCE(c.email = ANY (blocked), false), email_shared = COALESCE(c.email = ANY (shared), false)
-          WHERE c.email = ANY (emails)
-            AND (c.email_blocked, c.email_shared) IS DISTINCT FROM (COALESCE(c.email = ANY (blocked), false), COALESCE(c.email = ANY (shared), false));
-        END IF;
-        IF phones IS NOT NULL THEN
-          SELECT array_agg(b.address) INTO blocked FROM blocked_addresses b WHERE b.channel = 'SMS' AND b.address = ANY (phones);
-          SELECT array_agg(phone) INTO shared FROM (
-            SELECT phone FROM customers WHERE phone = ANY (phones) AND erased_at IS NULL GROUP BY phone HAVING count(*) > 1
-          ) h;
-          UPDATE customers c SET phone_blocked = COALESCE(c.phone = ANY (blocked), false), phone_shared = COALESCE(c.phone = ANY (shared), false)
-          WHERE c.phone = ANY (phones)
-            AND (c.phone_blocked, c.phone_shared) IS DISTINCT FROM (COALESCE(c.phone = ANY (blocked), false), COALESCE(c.phone = ANY (shared), false));
-        END IF;
+        ${addressFlags('email', 'EMAIL', 'emails')}
+        ${addressFlags('phone', 'SMS', 'phones')}
       END $$`);
 
     // Customers' own writes: new rows and deleted rows per statement; a changed address or erasure

@@ -5,7 +5,7 @@ import { createTestDb, type TestDb } from '../support/databases.js';
 import { rng } from '../support/random.js';
 
 /*
- * Hold-out and variant buckets: the SQL LATERAL the audience query uses gives exactly the TypeScript
+ * Hold-out and variant buckets: the SQL expression the audience query uses gives exactly the TypeScript
  * bucket (so the forecast, a run and a preview put everyone in the same group), for ids across the
  * whole bigint range; buckets spread evenly; variant weights become the shares asked for; and the
  * hold-out draw does not depend on the variant draw. Every population here is fixed, so each bound
