@@ -10,8 +10,8 @@ import type { Channel, ContactRule, CustomerOverrides, HistoryEntry } from './co
 
 /*
  * The SQL side of the audience (the precedence is in audience.ts): one parameterised query deciding
- * steps 1–2 and drawing the buckets for every customer of the target segments, the sets it tests
- * customers against, and the reads of contact history and own limits.
+ * steps 1–2 from the reach columns of customers and drawing the buckets for every customer of the
+ * target segments, and the read of contact history and own limits, grouped by distinct content.
  */
 
 export interface AudienceSettings {
