@@ -4,9 +4,11 @@ import { loadAttributeCatalogue } from '../ingestion/attribute-catalogue.js';
 import { compileSegmentList } from '../segmentation/compile-segment.js';
 import { buildFieldRegistry } from '../segmentation/fields/registry.js';
 import { loadSegmentReferences, type SegmentLimits } from '../segmentation/segments.js';
-import { bucketSql, variantBounds } from './assignment.js';
+import { variantBounds } from './assignment.js';
 import { channelsWithContent, type CampaignDetail } from './campaigns.js';
 import type { Channel, ContactRule, CustomerOverrides, HistoryEntry } from './contact-policy.js';
+import { drawSql } from './draws.js';
+import { routeTable, type Route } from './reach.js';
 
 /*
  * The SQL side of the audience (the precedence is in audience.ts): one parameterised query deciding
@@ -25,11 +27,12 @@ export interface AudienceSettings {
 /** The SQL of steps 1–5 and what the rules step needs to read its rows. */
 export interface AudienceQuery {
   /**
-   * A CTE list ending in `audience (id, reason, intended, chosen, fallback, tz, seg_bits, address,
-   * fallback_address, hb, variant_idx, held_out, is_shared, hist)`: steps 1–2 decided (reason), the
-   * draws made, and `hist`, the index of the customer's contact history and own limits in `inputs`
-   * (NULL: none); steps 3–6 are audience.ts's. Each reference to `hb`, `held_out` or `variant_idx`
-   * computes a digest: consumers name each once where they can.
+   * A CTE list ending in `audience (id, route, is_excluded, reason, intended, chosen, fallback, tz,
+   * seg_bits, s0…, address, fallback_address, hb, variant_idx, held_out, is_shared, hist)` (see
+   * AUDIENCE_COLUMNS): steps 1–2 decided (reason: EXCLUDED, or the route's), the draws made (read
+   * from the campaign's stored draws, draws.ts, or drawn live beyond them) for reachable customers,
+   * and `hist`, the index of the customer's contact history and own limits in `inputs` (NULL: none);
+   * steps 3–6 are audience.ts's. `route` indexes `routes`; `s<i>` is bit i of seg_bits as a boolean.
    */
   sql: string;
   /**
@@ -45,6 +48,8 @@ export interface AudienceQuery {
   variantKeys: string[];
   /** The distinct contact inputs (history in the look-back window, own limits); `hist` indexes them. */
   inputs: ContactInputs[];
+  /** The campaign's routes (step 2, reach.ts); `route` indexes them. */
+  routes: Route[];
 }
 
 export type AudiencePart = 'all' | 'counts' | 'shared';
@@ -78,10 +83,11 @@ export function lookbackMs(rules: readonly ContactRule[], latenessMs: number): n
 }
 
 /**
- * Compiles steps 1–5 for a campaign into one parameterised query over `customers` (whose reach
- * columns the triggers of migration 1764600000000 keep: consent, address, blocklist, shared). Target,
- * excluded and policy segments share one compilation (joins and parameters), so each customer is
- * tested in one pass. Contact history and own limits are read first and grouped: customers with the
+ * Compiles steps 1–5 for a campaign into one parameterised query over `customers`. Step 2 is a lookup
+ * of the customer's reach code (migration 1764800000000, over the columns the triggers of migration
+ * 1764600000000 keep: consent, address, blocklist, shared) in the campaign's routing table (reach.ts).
+ * Target, excluded and policy segments share one compilation (joins and parameters), so each
+ * customer is tested in one pass, and each segment's condition is evaluated once per row. Contact history and own limits are read first and grouped: customers with the
  * same entries and limits share one `hist` index, so the rules run once per distinct input rather
  * than once per customer.
  */
@@ -92,11 +98,6 @@ export async function compileAudience(options: {
   now: Date;
   settings: AudienceSettings;
   latenessMs?: number;
-  /**
-   * Compute each customer's draws once in a LATERAL function scan (~0.5 µs a row) instead of once per
-   * reference (~2 µs a digest): for consumers that name `hb` more than once (a run's copy, a cap).
-   */
-  fenceDraws?: boolean;
 }): Promise<AudienceQuery> {
   const { detail, rules, now, settings } = options;
   const { campaign, variants } = detail;
@@ -121,25 +122,29 @@ export async function compileAudience(options: {
   const targets = list.conditions.slice(0, nT);
   const excluded = list.conditions.slice(nT, nT + nX);
   const scoped = list.conditions.slice(nT + nX);
+  // Bit i of seg_bits: member of policySegments[i]. The forecast groups on the booleans themselves
+  // (PostgreSQL counts two values for a boolean key, whatever its expression).
+  const segFlags = scoped.map((c, i) => `(${c}) IS TRUE AS s${i}`);
   const segBits = scoped.length ? scoped.map((c, i) => `(CASE WHEN ${c} THEN ${2 ** i} ELSE 0 END)`).join(' + ') : '0';
 
-  const content = channelsWithContent(variants);
-  const hasEmail = content.includes('EMAIL');
-  const hasSms = content.includes('SMS');
-  const marketing = campaign.category === 'MARKETING';
-  const block = (consent: string, present: string, blocked: string) =>
-    `CASE WHEN ${marketing ? `c.${consent} IS DISTINCT FROM 'SUBSCRIBED'` : 'false'} THEN 'NO_CONSENT'
-          WHEN NOT c.${present} THEN 'NO_ADDRESS'
-          WHEN c.${blocked} THEN 'BLOCKLISTED' END`;
-  const emailBlock = hasEmail ? block('email_consent', 'email_present', 'email_blocked') : `'NO_CONTENT'`;
-  const smsBlock = hasSms ? block('sms_consent', 'phone_present', 'phone_blocked') : `'NO_CONTENT'`;
-  // The intended channel: the campaign's, or for PREFERRED the customer's preferred one when it has
-  // content, else the first of the fallback order that has content.
-  const order = settings.fallbackOrder.filter((c) => content.includes(c));
-  const intended =
-    campaign.channel !== 'PREFERRED'
-      ? `${p(campaign.channel)}::text`
-      : `CASE WHEN c.preferred_channel = ANY (${p(content)}::text[]) THEN c.preferred_channel ELSE ${p(order[0] ?? 'EMAIL')}::text END`;
+  // Step 2 from the reach code: the campaign's routing table (reach.ts) looked up per customer.
+  const routing = routeTable({
+    channel: campaign.channel,
+    isMarketing: campaign.category === 'MARKETING',
+    content: channelsWithContent(variants),
+    fallbackOrder: settings.fallbackOrder,
+  });
+  const routeParam = p(routing.table);
+  const routeArrays = {
+    reason: p(routing.routes.map((r) => r.reason)),
+    intended: p(routing.routes.map((r) => r.intended)),
+    chosen: p(routing.routes.map((r) => r.chosen)),
+    fallback: p(routing.routes.map((r) => r.fallback)),
+  };
+  const routeArray = (f: keyof typeof routeArrays) => `(${routeArrays[f]}::text[])[r.route + 1]`;
+  // Draws and contact inputs only for the reachable (an excluded customer may get them: the grouping
+  // and the run ignore them, and the exclusion's condition is then evaluated once per row).
+  const reachable = `r.route < ${routing.reachable}`;
   const holdout = campaign.holdoutBasisPoints;
   const needsHoldoutBucket = holdout > 0 || campaign.maxRecipients !== null;
   // Bound only when a bucket is drawn: PostgreSQL cannot type a parameter no expression uses.
@@ -150,14 +155,13 @@ export async function compileAudience(options: {
   const client = 'pool' in options.db ? (options.db as Db).pool : options.db;
   const contact = await loadContactInputs(client, lookbackFrom);
   const tz = p(settings.defaultTimeZone);
-  const hb = needsHoldoutBucket ? `CASE WHEN ch.reason IS NULL THEN ${bucketSql(campaignRef(), 'ch.id', 'holdout')} END` : '0';
+  const hb = needsHoldoutBucket ? `CASE WHEN ${reachable} THEN ${drawSql(campaignRef(), 'r.id', 'holdout')} END` : '0';
   // The variant: how many bounds (all but the last) the bucket has reached, as variantOf.
   const variantIdx =
     variants.length > 1
-      ? `CASE WHEN ch.reason IS NULL THEN width_bucket(${bucketSql(campaignRef(), 'ch.id', 'variant')}, ARRAY[${bounds.slice(0, -1).join(', ')}]::int[]) END`
-      : 'CASE WHEN ch.reason IS NULL THEN 0 END';
+      ? `CASE WHEN ${reachable} THEN width_bucket(${drawSql(campaignRef(), 'r.id', 'variant')}, ARRAY[${bounds.slice(0, -1).join(', ')}]::int[]) END`
+      : `CASE WHEN ${reachable} THEN 0 END`;
   const holdoutParam = holdout > 0 ? p(holdout) : null;
-  const fence = options.fenceDraws === true && (needsHoldoutBucket || variants.length > 1);
   const idsParam = p(contact.ids);
   const sigsParam = p(contact.starts);
 
@@ -168,54 +172,36 @@ export async function compileAudience(options: {
   };
   const build = (part: AudiencePart) => `
 WITH reach AS (
-  SELECT c.id, c.email, c.phone, c.email_shared, c.phone_shared, COALESCE(c.time_zone, ${tz}::text) AS tz,
-         ${excluded.length ? `(${excluded.join(' OR ')})` : 'false'} AS is_excluded,
-         ${segBits} AS seg_bits, ${intended} AS intended,
-         ${emailBlock} AS email_block, ${smsBlock} AS sms_block
+  SELECT c.id, c.email, c.phone, COALESCE(c.time_zone, ${tz}::text) AS tz,
+         ${excluded.length ? `(${excluded.join(' OR ')}) IS TRUE` : 'false'} AS is_excluded,
+         ${segBits} AS seg_bits${segFlags.map((f) => `, ${f}`).join('')},
+         get_byte(${routeParam}::bytea, c.reach) AS route
   ${list.from}
   WHERE c.erased_at IS NULL AND (${targets.join(' OR ')})${filters[part]}
 ),
-routed AS (
-  SELECT r.*,
-         CASE WHEN r.intended = 'EMAIL' THEN r.email_block ELSE r.sms_block END AS intended_block,
-         CASE r.intended WHEN 'EMAIL' THEN 'SMS' ELSE 'EMAIL' END AS other,
-         CASE r.intended WHEN 'EMAIL' THEN r.sms_block ELSE r.email_block END AS other_block
-  FROM reach r
-),
-chosen AS (
-  SELECT id, tz, seg_bits, intended, email, phone, email_shared, phone_shared,
-         CASE WHEN intended_block IS NULL THEN intended
-              WHEN ${campaign.channel === 'PREFERRED'} AND other_block IS NULL THEN other END AS chosen,
-         -- The fallback for rules that say FALLBACK: the other channel, when it has content and passes the checks.
-         CASE WHEN intended_block IS NULL AND other_block IS NULL THEN other END AS fallback,
-         CASE WHEN is_excluded THEN 'EXCLUDED'
-              WHEN intended_block IS NOT NULL AND NOT (${campaign.channel === 'PREFERRED'} AND other_block IS NULL) THEN intended_block END AS reason
-  FROM routed
-),
 audience AS (
-  SELECT ch.id, ch.reason, ch.intended, ch.chosen, ch.fallback, ch.tz, ch.seg_bits,
-         CASE ch.chosen WHEN 'EMAIL' THEN ch.email WHEN 'SMS' THEN ch.phone END AS address,
-         CASE ch.fallback WHEN 'EMAIL' THEN ch.email WHEN 'SMS' THEN ch.phone END AS fallback_address,
-         ${fence ? 'dr.hb' : hb} AS hb,
-         ${part === 'counts' ? 'NULL::int' : fence ? 'dr.vi' : variantIdx} AS variant_idx,
-         ${holdoutParam ? `COALESCE(${fence ? 'dr.hb' : hb} < ${holdoutParam}::int, false)` : 'false'} AS held_out,
-         COALESCE(ch.reason IS NULL AND (
-           ((ch.chosen = 'EMAIL' OR ch.fallback = 'EMAIL') AND ch.email_shared)
-           OR ((ch.chosen = 'SMS' OR ch.fallback = 'SMS') AND ch.phone_shared)
-         ), false) AS is_shared,
+  SELECT r.id, r.route, r.is_excluded,
+         CASE WHEN r.is_excluded THEN 'EXCLUDED' ELSE ${routeArray('reason')} END AS reason,
+         ${routeArray('intended')} AS intended, ${routeArray('chosen')} AS chosen, ${routeArray('fallback')} AS fallback,
+         r.tz, r.seg_bits${segFlags.map((_, i) => `, r.s${i}`).join('')},
+         CASE ${routeArray('chosen')} WHEN 'EMAIL' THEN r.email WHEN 'SMS' THEN r.phone END AS address,
+         CASE ${routeArray('fallback')} WHEN 'EMAIL' THEN r.email WHEN 'SMS' THEN r.phone END AS fallback_address,
+         ${hb} AS hb,
+         ${part === 'counts' ? 'NULL::int' : variantIdx} AS variant_idx,
+         ${holdoutParam ? `COALESCE(${hb} < ${holdoutParam}::int, false)` : 'false'} AS held_out,
+         (r.route >= ${routing.direct} AND ${reachable}) AS is_shared,
          ${part === 'counts' ? 'NULL::int' : 'h.sig'} AS hist
-  FROM chosen ch
-  ${fence ? `CROSS JOIN LATERAL unnest(ARRAY[${hb}], ARRAY[${part === 'counts' ? 'NULL::int' : variantIdx}]) AS dr (hb, vi)` : ''}
-  -- Only eligible customers carry contact inputs (the rules step is theirs alone). The arrays go
-  -- through sub-selects so that the planner does not count the distinct inputs as one per row: as a
-  -- plain unnest of parameters, the forecast's aggregate would stay out of the parallel workers.
+  FROM reach r
+  -- The arrays go through sub-selects so that the planner does not count the distinct inputs as one
+  -- per row: as a plain unnest of parameters, the forecast's aggregate would stay out of the
+  -- parallel workers.
   ${part === 'counts' ? '' : `LEFT JOIN (SELECT u.customer_id, width_bucket(u.ord::int, (SELECT ${sigsParam}::int[])) AS sig
-             FROM unnest((SELECT ${idsParam}::bigint[])) WITH ORDINALITY AS u (customer_id, ord)) h ON h.customer_id = ch.id AND ch.reason IS NULL`}
+             FROM unnest((SELECT ${idsParam}::bigint[])) WITH ORDINALITY AS u (customer_id, ord)) h ON h.customer_id = r.id AND ${reachable}`}
 )`;
   // The contact inputs' ids and starts are the last two parameters; a part that names neither binds fewer.
   const used: Record<AudiencePart, number> = { all: 0, counts: 2, shared: 0 };
   const sqlOf = (part: AudiencePart) => ({ sql: build(part), params: params.slice(0, params.length - used[part]) });
-  return { sql: build('all'), sqlOf, params, policySegments, variantKeys: variants.map((v) => v.key), inputs: contact.inputs };
+  return { sql: build('all'), sqlOf, params, policySegments, variantKeys: variants.map((v) => v.key), inputs: contact.inputs, routes: routing.routes };
 }
 
 /** A counted message's outcomes: what contact rules weigh (reserved, sent, or of unknown outcome). */
@@ -283,6 +269,9 @@ export async function loadContactInputs(client: pg.Pool | pg.ClientBase, from: D
   }));
   return { ids, starts, inputs };
 }
+
+/** What a run copies of its audience (every column its ledger writes and its steps 3–6 read). */
+export const AUDIENCE_COLUMNS = `id, reason, intended, chosen, fallback, tz, seg_bits, address, fallback_address, hb, variant_idx, held_out, is_shared, hist`;
 
 /** The columns of one member, as SQL selects them from `audience` (or its temp-table copy). */
 export const MEMBER_COLUMNS = `id, reason, intended, chosen, fallback, address, fallback_address AS "fallbackAddress", variant_idx AS "variantIdx",

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
 import { decideOutcome, decisionInput, findCut, HISTOGRAM_SQL, resolveMembers, toMember, type AudienceMember } from './audience.js';
-import { AUDIENCE_WORK_MEM, compileAudience, individualSql, MEMBER_COLUMNS, overSql, type AudienceSettings } from './audience-query.js';
+import { AUDIENCE_COLUMNS, AUDIENCE_WORK_MEM, compileAudience, individualSql, MEMBER_COLUMNS, overSql, type AudienceSettings } from './audience-query.js';
 import { nextStatus, type CampaignStatus } from './campaign-state.js';
 import { getCampaigns, loadCampaignDetail, type CampaignRow } from './campaigns.js';
 import { loadContactRules } from './contact-policies.js';
@@ -143,8 +143,8 @@ export async function planRun(options: { db: Db; runId: string; now: Date; setti
     const latenessMs = latenessOf(campaign, settings);
     await client.query(`SET LOCAL jit = off`);
     await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
-    const q = await compileAudience({ db: client, detail, rules, now, settings, latenessMs, fenceDraws: true });
-    await client.query(`CREATE TEMP TABLE run_audience ON COMMIT DROP AS ${q.sql} SELECT * FROM audience`, q.params);
+    const q = await compileAudience({ db: client, detail, rules, now, settings, latenessMs });
+    await client.query(`CREATE TEMP TABLE run_audience ON COMMIT DROP AS ${q.sql} SELECT ${AUDIENCE_COLUMNS} FROM audience`, q.params);
     await client.query(`ANALYZE run_audience`);
     const runExpiry = new Date(now.getTime() + campaign.expiryMinutes * 60_000);
     const ctx = { detail, rules, policySegments: q.policySegments, now, latenessMs, runExpiry };
@@ -156,7 +156,8 @@ export async function planRun(options: { db: Db; runId: string; now: Date; setti
     // Steps 1–2, hold-out and the cap for everyone not resolved one by one, straight from the table.
     await client.query(
       `INSERT INTO messages (run_id, run_at, campaign_id, customer_id, channel, address, variant, outcome, reason, expires_at, updated_at)
-       SELECT $1, $2, $3, a.id, COALESCE(a.chosen, a.intended), CASE WHEN a.reason IS NULL THEN a.address END, ($5::text[])[a.variant_idx + 1],
+       SELECT $1, $2, $3, a.id, COALESCE(a.chosen, a.intended), CASE WHEN a.reason IS NULL THEN a.address END,
+              CASE WHEN a.reason IS NULL THEN ($5::text[])[a.variant_idx + 1] END,
               CASE WHEN a.reason IS NULL AND a.held_out THEN 'HELD_OUT' ELSE 'SUPPRESSED' END,
               CASE WHEN a.reason IS NOT NULL THEN a.reason WHEN a.held_out THEN 'HELD_OUT' ELSE 'OVER_MAX_RECIPIENTS' END, $6, $4
        FROM run_audience a

@@ -22,9 +22,11 @@ import type { Channel, ContactRule } from './contact-policy.js';
  * maxRecipients cap), then the rules on distinct inputs and on the few customers resolved one by one.
  *
  * The pass is written for PostgreSQL's parallel partial aggregation: every group key is a boolean or
- * a column of few values (a key computed from the customer id would make the planner expect a group
- * per customer and aggregate 1M rows in the leader), and each draw is named once (every reference to
- * a bucket is a SHA-256).
+ * an expression of columns with few values (a key computed from the customer id would make the
+ * planner expect a group per customer and aggregate 1M rows in the leader). Customers are grouped on
+ * what decides their outcome, not on the outcome: their route (reach.ts), whether they are excluded,
+ * their policy segments, time zone, draws and contact inputs; reasons, channels and decisions are
+ * derived here, once per group.
  */
 
 export interface ReasonCount {
@@ -76,18 +78,15 @@ export interface Co2Factors {
 }
 
 interface Row {
-  reason: string | null;
-  intended: Channel;
-  chosen: Channel | null;
-  fallback: Channel | null;
+  is_excluded: boolean;
+  route: number;
   tz: string;
-  seg_bits: number;
   held_out: boolean;
   over?: boolean;
   hist: number | null;
   member?: string | null;
   n: string;
-  [variantBit: `v${number}`]: boolean | null;
+  [bit: `v${number}` | `s${number}`]: boolean | null;
 }
 
 /** Bits of a variant index: variant_idx is grouped as booleans (see the note above). */
@@ -109,7 +108,7 @@ export async function forecastAudience(options: {
   const { rows, shared, cut, q } = await withTransaction(db, async (client) => {
     await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
     await client.query('SET LOCAL jit = off');
-    const q = await compileAudience({ db: client, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs, fenceDraws: max !== null });
+    const q = await compileAudience({ db: client, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs });
     const part = q.sqlOf('shared');
     const anyShared = (await client.query(`SELECT 1 FROM customers WHERE email_shared OR phone_shared LIMIT 1`)).rowCount;
     const shared = anyShared
@@ -122,11 +121,12 @@ export async function forecastAudience(options: {
       cut = findCut(new Map(histogram.map((r) => [r.hb, Number(r.n)])), shared, max);
     }
     const bits = Array.from({ length: variantBits(q.variantKeys.length) }, (_, j) => `(variant_idx & ${2 ** j}) <> 0 AS v${j}`);
+    const segs = q.policySegments.map((_, i) => `s${i}`);
     // Under a cap, the customers of the cut bucket are kept one by one (lowest ids first).
     const member = cut ? `CASE WHEN reason IS NULL AND NOT held_out AND hb = ${cut.bucket} THEN id END` : null;
     // No constant keys and no filter that is always true: each makes PostgreSQL expect more groups
     // or fewer rows, and drop the aggregation in the workers.
-    const keys = ['reason', 'intended', 'chosen', 'fallback', 'tz', 'seg_bits', 'held_out', 'hist', ...bits];
+    const keys = ['is_excluded', 'route', 'tz', ...segs, 'held_out', 'hist', ...bits];
     if (cut) keys.push(`${overSql(cut)} AS over`, `${member} AS member`);
     const result = await client.query<Row>(
       `${q.sql} SELECT ${keys.join(', ')}, count(*) AS n FROM audience ${anyShared ? 'WHERE NOT is_shared' : ''} GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`,
@@ -169,20 +169,24 @@ export async function forecastAudience(options: {
   const nBits = variantBits(q.variantKeys.length);
   for (const r of rows) {
     const n = Number(r.n);
+    const route = q.routes[r.route];
+    const reason = r.is_excluded ? 'EXCLUDED' : route.reason;
     targeted += n;
-    everyone[r.intended] += n;
+    everyone[route.intended] += n;
     let variantIdx = 0;
     for (let j = 0; j < nBits; j++) if (r[`v${j}`]) variantIdx += 2 ** j;
+    let segBits = 0;
+    for (let i = 0; i < q.policySegments.length; i++) if (r[`s${i}`]) segBits += 2 ** i;
     if (r.member != null) {
-      const m = toMember({ ...r, id: r.member, segBits: r.seg_bits, heldOut: r.held_out, variantIdx, hb: cut!.bucket });
+      const m = toMember({ ...route, reason, id: r.member, tz: r.tz, segBits, heldOut: r.held_out, variantIdx, hb: cut!.bucket, hist: r.hist });
       members.push(m);
       continue;
     }
-    if (r.reason !== null) tally(notSent('SUPPRESSED', r.reason), n, null);
+    if (reason !== null) tally(notSent('SUPPRESSED', reason), n, null);
     else if (r.held_out) tally(notSent('HELD_OUT', 'HELD_OUT'), n, null);
     else if (r.over) tally(notSent('SUPPRESSED', 'OVER_MAX_RECIPIENTS'), n, null);
     else {
-      const k: DecisionKey = { chosen: r.chosen!, fallback: r.fallback, tz: r.tz, segBits: r.seg_bits, hist: r.hist };
+      const k: DecisionKey = { chosen: route.chosen!, fallback: route.fallback, tz: r.tz, segBits, hist: r.hist };
       let o = decisions.get(keyOf(k));
       if (!o) decisions.set(keyOf(k), (o = decideOutcome(ctx, decisionInput(q.inputs, k))));
       tally(o, n, variantIdx);

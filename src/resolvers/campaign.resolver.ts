@@ -44,7 +44,7 @@ import { CustomerRefInput } from '../schema/consent.types.js';
 import { Channel } from '../schema/enums.js';
 import { decodeCursor, encodeCursor } from '../schema/page.type.js';
 import { runSettings } from '../workers/campaigns.worker.js';
-import { scheduleRunPlanning } from '../workers/queues.js';
+import { scheduleDrawFill, scheduleRunPlanning } from '../workers/queues.js';
 import type { Context } from './context.js';
 import { checkFirst } from './customer.resolver.js';
 
@@ -119,7 +119,7 @@ export class CampaignResolver {
 
   @Mutation(() => Campaign, { description: 'Creates a DRAFT campaign. Templates are checked now (syntax, unknown variables) with their position.' })
   async createCampaign(@Ctx() ctx: Context, @Arg('input', () => CreateCampaignInput) input: CreateCampaignInput): Promise<Campaign> {
-    return toCampaign(await createCampaign({ db: ctx.db, input: fields(input) as CampaignFields, owner: ownerOf(ctx), now: ctx.now }));
+    return this.withDraws(ctx, toCampaign(await createCampaign({ db: ctx.db, input: fields(input) as CampaignFields, owner: ownerOf(ctx), now: ctx.now })));
   }
 
   @Mutation(() => Campaign, {
@@ -133,7 +133,7 @@ export class CampaignResolver {
     @Arg('input', () => UpdateCampaignInput) input: UpdateCampaignInput,
     @Arg('acknowledgeWarnings', () => Boolean, { defaultValue: false }) acknowledgeWarnings: boolean,
   ): Promise<Campaign> {
-    return toCampaign(await updateCampaign({ db: ctx.db, id, input: fields(input), now: ctx.now, readiness: { acknowledgeWarnings, ...launchLimits(ctx) } }));
+    return this.withDraws(ctx, toCampaign(await updateCampaign({ db: ctx.db, id, input: fields(input), now: ctx.now, readiness: { acknowledgeWarnings, ...launchLimits(ctx) } })));
   }
 
   @Mutation(() => Boolean, { description: 'Deletes a DRAFT campaign (others: CONFLICT; cancel them instead).' })
@@ -144,7 +144,7 @@ export class CampaignResolver {
 
   @Mutation(() => Campaign, { description: 'A new DRAFT with the same targeting and content.' })
   async duplicateCampaign(@Ctx() ctx: Context, @Arg('id', () => ID) id: string): Promise<Campaign> {
-    return toCampaign(await duplicateCampaign({ db: ctx.db, id, owner: ownerOf(ctx), now: ctx.now }));
+    return this.withDraws(ctx, toCampaign(await duplicateCampaign({ db: ctx.db, id, owner: ownerOf(ctx), now: ctx.now })));
   }
 
   @Mutation(() => Campaign, {
@@ -285,6 +285,16 @@ export class CampaignResolver {
   }
 
   /** The campaign after a command, and the run it created handed to the workers. */
+  /**
+   * Asks a worker to store the campaign's draws now rather than at the next tick, so that its first
+   * forecasts read them. Best effort: the campaign is saved, and without stored draws the forecast
+   * draws live (same answer, slower).
+   */
+  private async withDraws(ctx: Context, campaign: Campaign): Promise<Campaign> {
+    await scheduleDrawFill(ctx.services.queues, campaign.id).catch((err) => ctx.logger.warn({ err, campaignId: campaign.id }, 'could not schedule the campaign draws'));
+    return campaign;
+  }
+
   private async after(ctx: Context, result: TransitionResult): Promise<Campaign> {
     for (const runId of result.runIds ?? (result.runId ? [result.runId] : [])) await scheduleRunPlanning(ctx.services.queues, runId);
     return (await listCampaignsById(ctx, result.campaign.id))[0];

@@ -103,6 +103,16 @@ export class CampaignVariantEntity {
   @Column({ name: 'sms_body', type: 'text', nullable: true }) smsBody: string | null;
 }
 
+/** A campaign's stored buckets for 65,536 consecutive customer ids (src/campaigns/draws.ts; read with SQL only). */
+@Entity('campaign_draws')
+export class CampaignDrawEntity {
+  @PrimaryColumn({ name: 'campaign_id', type: 'bigint' }) campaignId: string;
+  @PrimaryColumn({ type: 'text' }) salt: string;
+  @PrimaryColumn({ type: 'integer' }) chunk: number;
+  @Column({ type: 'bytea' }) buckets: Buffer;
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
+}
+
 /** One firing of a campaign. */
 @Entity('campaign_runs')
 export class CampaignRunEntity {

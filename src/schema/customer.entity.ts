@@ -167,4 +167,8 @@ export class Customer {
   /** Another live customer has the same phone. */
   @Column({ name: 'phone_shared', type: 'boolean', default: false, select: false, insert: false, update: false })
   phoneShared?: boolean;
+
+  /** The columns above and the preferred channel as one code (generated, migration 1764800000000; bits in src/campaigns/reach.ts). */
+  @Column({ name: 'reach', type: 'smallint', select: false, insert: false, update: false })
+  reach?: number;
 }

@@ -6,7 +6,7 @@ import { Customer } from './customer.entity.js';
 import { Transaction } from './transaction.entity.js';
 import { SegmentEntity, SegmentMember } from './segment.entity.js';
 import { ClusteringRunEntity, SegmentationEntity, SegmentationSegment, SegmentationSnapshotBlock, SegmentationSnapshotEntity } from './segmentation.entity.js';
-import { BlockedAddressEntity, CampaignEntity, CampaignRunEntity, CampaignSegmentEntity, CampaignVariantEntity, ContactPolicyEntity, CustomerContactPreferencesEntity, MessageEntity, ResponseEntity } from './campaign.entity.js';
+import { BlockedAddressEntity, CampaignDrawEntity, CampaignEntity, CampaignRunEntity, CampaignSegmentEntity, CampaignVariantEntity, ContactPolicyEntity, CustomerContactPreferencesEntity, MessageEntity, ResponseEntity } from './campaign.entity.js';
 import { CustomerMetrics, CustomerMetricsDirty, MetricCutPointsRow, MetricsRefresh } from './customer-metrics.types.js';
 
 /** Every TypeORM entity, for the DataSource. */
@@ -35,6 +35,7 @@ export const entities = [
   CampaignEntity,
   CampaignSegmentEntity,
   CampaignVariantEntity,
+  CampaignDrawEntity,
   CampaignRunEntity,
   MessageEntity,
   ResponseEntity,

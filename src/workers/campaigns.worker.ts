@@ -1,8 +1,9 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { failRun, fireDueCampaigns, planRun, type RunSettings } from '../campaigns/campaign-runs.js';
+import { maintainCampaignDraws } from '../campaigns/draws.js';
 import type { Config } from '../config.js';
 import { DomainError } from '../errors.js';
-import { CAMPAIGNS_QUEUE, scheduleRunPlanning, type CampaignsJobs } from './queues.js';
+import { CAMPAIGNS_QUEUE, scheduleDrawFill, scheduleRunPlanning, type CampaignsJobs } from './queues.js';
 import type { QueueDefinition } from './runtime.js';
 
 /** The run settings of the configuration. */
@@ -39,6 +40,10 @@ export const campaignsQueue: QueueDefinition = {
         const runIds = await fireDueCampaigns({ db, now: new Date(), settings });
         for (const runId of runIds) await scheduleRunPlanning(producers, runId);
         if (runIds.length) logger.info({ runIds }, 'campaign runs to plan');
+        // Stored draws: dropped once a campaign has ended, topped up as the base grows.
+        const draws = await maintainCampaignDraws(db);
+        for (const id of draws.toFill) await scheduleDrawFill(producers, id);
+        if (draws.dropped.length) logger.info({ campaignIds: draws.dropped }, 'draws of ended campaigns dropped');
         return;
       }
       case 'plan-run': {

@@ -10,6 +10,8 @@ export const CAMPAIGNS_QUEUE = 'campaigns';
 /** Job names of the maintenance queue and their payloads (ids and names only, never entities). */
 export interface MaintenanceJobs {
   analyze: { table: AnalyzableTable };
+  /** Store the buckets a campaign draws (src/campaigns/draws.ts). */
+  'campaign-draws': { campaignId: string };
 }
 
 /** Jobs of the metrics queue: a recorded run (by id), or a scheduled refresh that records its own run. */
@@ -84,6 +86,16 @@ const ANALYZE_DEBOUNCE_MS = 30_000;
 export async function scheduleAnalyze(queues: Queues, table: AnalyzableTable): Promise<void> {
   const data: MaintenanceJobs['analyze'] = { table };
   await queues.maintenance.add('analyze', data, { jobId: `analyze-${table}`, delay: ANALYZE_DEBOUNCE_MS });
+}
+
+/**
+ * Asks a worker to store a campaign's draws (src/campaigns/draws.ts). The job id is per campaign, so
+ * requests made while one waits are absorbed by it; a fill only appends what is missing, so a late
+ * duplicate costs one query.
+ */
+export async function scheduleDrawFill(queues: Queues, campaignId: string): Promise<void> {
+  const data: MaintenanceJobs['campaign-draws'] = { campaignId };
+  await queues.maintenance.add('campaign-draws', data, { jobId: `campaign-draws-${campaignId}` });
 }
 
 /** Asks a worker to run a recorded metrics refresh. */

@@ -94,8 +94,15 @@ const SAMPLES: Record<string, { a: unknown; storedA: unknown; b: unknown; stored
 
 const allA = (): Row => Object.fromEntries(Object.entries(SAMPLES).map(([k, s]) => [k, s.a]));
 /** The stored row without what a merge is allowed to move. */
-/** Columns the database derives from an address (migration 1764600000000): they change with it. */
-const DERIVED: Record<string, string[]> = { email: ['email_present', 'email_blocked', 'email_shared'], phone: ['phone_present', 'phone_blocked', 'phone_shared'] };
+/**
+ * Columns the database derives from a field (migrations 1764600000000 and 1764800000000): they change
+ * with it. The reach code packs the address flags and the preferred channel.
+ */
+const DERIVED: Record<string, string[]> = {
+  email: ['email_present', 'email_blocked', 'email_shared', 'reach'],
+  phone: ['phone_present', 'phone_blocked', 'phone_shared', 'reach'],
+  preferred_channel: ['reach'],
+};
 const withoutVolatile = (row: Record<string, any>, ...also: string[]) => {
   const out = { ...row };
   for (const k of ['updated_at', ...also, ...also.flatMap((a) => DERIVED[a] ?? [])]) delete out[k];
