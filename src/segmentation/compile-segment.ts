@@ -85,6 +85,10 @@ export function compileSegmentList(
 ): CompiledSegmentList {
   const params: unknown[] = [];
   const joins = new Map<string, string>();
+  /** Filterable joins, and the atoms (comparisons) that read them; null once a use cannot be reasoned about. */
+  const filterable = new Map<string, { table: string; on: string; atoms: Set<string> | null }>();
+  /** Aliases joined while one field's SQL is built. */
+  let joinedNow: Set<string> | null = null;
   const aggregates: string[] = [];
   const sensitive = new Set<string>();
   let conditionCount = 0;
@@ -105,8 +109,12 @@ export function compileSegmentList(
     get today() {
       return (todayParam ??= param(options.now.toISOString().slice(0, 10)));
     },
-    join(alias, sql) {
-      if (!joins.has(alias)) joins.set(alias, sql);
+    join(alias, sql, filter) {
+      if (!joins.has(alias)) {
+        joins.set(alias, sql);
+        if (filter) filterable.set(alias, { ...filter, atoms: new Set() });
+      }
+      joinedNow?.add(alias);
       return alias;
     },
   };
@@ -175,8 +183,35 @@ export function compileSegmentList(
     checkParams(field, c.params, `${at}.params`);
     if (field.sensitive) sensitive.add(field.key);
     if (field.aggregate) return aggregateCondition(field, c, `${at}.value`, negated);
-    const test = compare(field, c.operator, field.sql(ctx, c), c.value, `${at}.value`);
+    const { value: x, aliases } = withJoins(() => field.sql(ctx, c));
+    const test = compare(field, c.operator, x, c.value, `${at}.value`);
+    noteAtom(aliases, x, test);
     return negated ? `coalesce(${test}, false)` : `(${test})`;
+  };
+
+  /** Runs `build` (a field's SQL) and returns the aliases it joined. */
+  const withJoins = <T>(build: () => T): { value: T; aliases: Set<string> } => {
+    const outer = joinedNow;
+    joinedNow = new Set();
+    try {
+      const value = build();
+      return { value, aliases: joinedNow };
+    } finally {
+      joinedNow = outer;
+    }
+  };
+
+  /**
+   * Records a comparison on a filterable join's column. A field that reads such a join through
+   * anything but one plain column of it makes the join unfilterable.
+   */
+  const noteAtom = (aliases: Set<string>, x: string, test: string | null) => {
+    for (const alias of aliases) {
+      const f = filterable.get(alias);
+      if (!f || !f.atoms) continue;
+      if (test !== null && aliases.size === 1 && new RegExp(`^${alias}\\.[a-z_][a-z0-9_]*$`).test(x)) f.atoms.add(test);
+      else f.atoms = null;
+    }
   };
 
   /**
@@ -303,8 +338,22 @@ export function compileSegmentList(
     if (!field) throw badInput(path, 'UNKNOWN_FIELD', `unknown field "${String(key)}": see segmentFields`);
     if (field.aggregate || !types.includes(field.type)) throw badInput(path, 'INVALID_FIELD_TYPE', `${field.key} is not a per-customer ${types.join(' or ')} field`);
     if (field.sensitive) sensitive.add(field.key);
-    return field.sql(ctx, { field: field.key, operator: 'IS_SET' });
+    const { value: x, aliases } = withJoins(() => field.sql(ctx, { field: field.key, operator: 'IS_SET' }));
+    noteAtom(aliases, x, null);
+    return x;
   });
+  // A filterable join brings only the rows on which some comparison differs from its value on a
+  // missing row (all columns NULL). Every other row behaves exactly as a missing one: each condition
+  // reads the join only through these comparisons, and is two-valued (a NULL comparison excludes as
+  // false does in a positive position, and is coalesced to false under NOT). So the hash PostgreSQL
+  // builds holds the rows that matter (at-risk and lost customers, not the whole metrics table).
+  for (const [alias, f] of filterable) {
+    if (!f.atoms || f.atoms.size === 0) continue;
+    const differs = [...f.atoms].map(
+      (atom) => `coalesce(${atom}, false) <> (SELECT coalesce(${atom}, false) FROM (SELECT (NULL::${f.table}).*) ${alias})`,
+    );
+    joins.set(alias, `LEFT JOIN (SELECT * FROM ${f.table} ${alias} WHERE ${differs.join(' OR ')}) ${alias} ON ${f.on}`);
+  }
   const from = ['FROM customers c', ...joins.values(), ...aggregates].join('\n');
   return { from, conditions, values, params, keysetIndex, sensitiveFields: [...sensitive].sort() };
 }

@@ -27,8 +27,12 @@ export interface SqlContext {
   readonly nowDate: Date;
   /** Today's date in UTC (a parameter), for date-only fields. */
   readonly today: string;
-  /** Joins `sql` (which must define `alias`) once per query; returns the alias. */
-  join(alias: string, sql: string): string;
+  /**
+   * Joins `sql` (which must define `alias`) once per query; returns the alias. `filterable` says the
+   * join is `LEFT JOIN <table> <alias> ON <on>` with at most one row per customer: the compiler may
+   * then join only the rows some condition can tell apart from a missing row (compile-segment.ts).
+   */
+  join(alias: string, sql: string, filterable?: { table: string; on: string }): string;
 }
 
 /** One field a segment rule may test. Adding a family of fields is adding one file of these. */

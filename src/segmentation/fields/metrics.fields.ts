@@ -1,7 +1,8 @@
 import { LifecycleStageEnum, RfmGroupEnum } from '../../schema/customer-metrics.types.js';
 import type { FieldDef, FieldType, SqlContext } from './field.js';
 
-const metricsJoin = (ctx: SqlContext) => ctx.join('m', 'LEFT JOIN customer_metrics m ON m.customer_id = c.id');
+const metricsJoin = (ctx: SqlContext) =>
+  ctx.join('m', 'LEFT JOIN customer_metrics m ON m.customer_id = c.id', { table: 'customer_metrics', on: 'm.customer_id = c.id' });
 
 function metric(key: string, type: FieldType, description: string, extra: Partial<FieldDef> = {}): FieldDef {
   return { key: `metrics.${key}`, family: 'metrics', type, description, sensitive: false, sql: (ctx) => `${metricsJoin(ctx)}.${key}`, ...extra };
