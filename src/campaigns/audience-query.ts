@@ -38,9 +38,10 @@ export interface AudienceQuery {
   /**
    * The same CTE list for part of the work: `counts` without contact inputs or variants (the
    * histogram of a cap), `shared` only the customers on a shared address (through an index; step 3
-   * resolves them one by one).
+   * resolves them one by one). With `ids`, only those customers (the cut of a cap, found from the
+   * stored draws) and every customer from `ids.from` up (beyond the stored draws).
    */
-  sqlOf: (part: AudiencePart) => { sql: string; params: unknown[] };
+  sqlOf: (part: AudiencePart, ids?: IdFilter) => { sql: string; params: unknown[] };
   params: unknown[];
   /** Segment ids of segment-scoped rules, bit i of seg_bits = member of policySegments[i]. */
   policySegments: string[];
@@ -53,6 +54,12 @@ export interface AudienceQuery {
 }
 
 export type AudiencePart = 'all' | 'counts' | 'shared';
+
+/** Restricts a part to these customers and those from `from` up (found through the primary key). */
+export interface IdFilter {
+  ids: readonly string[];
+  from: string;
+}
 
 /** What a customer's own past and wishes bring to the rules step. */
 export interface ContactInputs {
@@ -98,6 +105,8 @@ export async function compileAudience(options: {
   now: Date;
   settings: AudienceSettings;
   latenessMs?: number;
+  /** Contact inputs loaded already (loadContactInputs from contactWindowStart); read here otherwise. */
+  contact?: LoadedContact;
 }): Promise<AudienceQuery> {
   const { detail, rules, now, settings } = options;
   const { campaign, variants } = detail;
@@ -151,9 +160,8 @@ export async function compileAudience(options: {
   let campaignParam: string | undefined;
   const campaignRef = () => (campaignParam ??= `${p(campaign.id)}::bigint`);
   const bounds = variantBounds(variants.map((v) => v.weight));
-  const lookbackFrom = new Date(now.getTime() - lookbackMs(rules, options.latenessMs ?? 0));
   const client = 'pool' in options.db ? (options.db as Db).pool : options.db;
-  const contact = await loadContactInputs(client, lookbackFrom);
+  const contact = options.contact ?? (await loadContactInputs(client, contactWindowStart(rules, now, options.latenessMs ?? 0)));
   const tz = p(settings.defaultTimeZone);
   const hb = needsHoldoutBucket ? `CASE WHEN ${reachable} THEN ${drawSql(campaignRef(), 'r.id', 'holdout')} END` : '0';
   // The variant: how many bounds (all but the last) the bucket has reached, as variantOf.
@@ -170,14 +178,14 @@ export async function compileAudience(options: {
     counts: '',
     shared: ' AND (c.email_shared OR c.phone_shared)',
   };
-  const build = (part: AudiencePart) => `
+  const build = (part: AudiencePart, idFilter = '') => `
 WITH reach AS (
   SELECT c.id, c.email, c.phone, COALESCE(c.time_zone, ${tz}::text) AS tz,
          ${excluded.length ? `(${excluded.join(' OR ')}) IS TRUE` : 'false'} AS is_excluded,
          ${segBits} AS seg_bits${segFlags.map((f) => `, ${f}`).join('')},
          get_byte(${routeParam}::bytea, c.reach) AS route
   ${list.from}
-  WHERE c.erased_at IS NULL AND (${targets.join(' OR ')})${filters[part]}
+  WHERE c.erased_at IS NULL AND (${targets.join(' OR ')})${filters[part]}${idFilter}
 ),
 audience AS (
   SELECT r.id, r.route, r.is_excluded,
@@ -200,12 +208,33 @@ audience AS (
 )`;
   // The contact inputs' ids and starts are the last two parameters; a part that names neither binds fewer.
   const used: Record<AudiencePart, number> = { all: 0, counts: 2, shared: 0 };
-  const sqlOf = (part: AudiencePart) => ({ sql: build(part), params: params.slice(0, params.length - used[part]) });
+  const sqlOf = (part: AudiencePart, ids?: IdFilter) => {
+    const bound = params.slice(0, params.length - used[part]);
+    if (!ids) return { sql: build(part), params: bound };
+    const filter = ` AND (c.id = ANY ($${bound.length + 1}::bigint[]) OR c.id >= $${bound.length + 2}::bigint)`;
+    return { sql: build(part, filter), params: [...bound, ids.ids, ids.from] };
+  };
   return { sql: build('all'), sqlOf, params, policySegments, variantKeys: variants.map((v) => v.key), inputs: contact.inputs, routes: routing.routes };
 }
 
 /** A counted message's outcomes: what contact rules weigh (reserved, sent, or of unknown outcome). */
 const COUNTED = `('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN')`;
+
+/** Contact inputs as compileAudience binds them: every customer id in one array literal, input after input. */
+export interface LoadedContact {
+  ids: string;
+  /** Input i (from 1) starts at ordinality starts[i − 1] of `ids`. */
+  starts: number[];
+  inputs: ContactInputs[];
+}
+
+/** No contact history and no own limits (a part of the audience that reads neither). */
+export const NO_CONTACT: LoadedContact = { ids: '{}', starts: [], inputs: [] };
+
+/** The start of the contact history these rules can weigh at `now`. */
+export function contactWindowStart(rules: readonly ContactRule[], now: Date, latenessMs: number): Date {
+  return new Date(now.getTime() - lookbackMs(rules, latenessMs));
+}
 
 /**
  * Contact history in the look-back window and own limits, grouped: each distinct input (one
@@ -213,7 +242,7 @@ const COUNTED = `('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN')`;
  * the customers who have exactly it. Entries are what contact-policy.ts weighs; a campaign's
  * category, tags and priority come with it.
  */
-export async function loadContactInputs(client: pg.Pool | pg.ClientBase, from: Date): Promise<{ ids: string; starts: number[]; inputs: ContactInputs[] }> {
+export async function loadContactInputs(client: pg.Pool | pg.ClientBase, from: Date): Promise<LoadedContact> {
   // Epoch milliseconds, truncated as node-pg truncates a timestamp to a Date (date_part is a float: fast).
   const ms = (x: string) => `floor(date_part('epoch', ${x}) * 1000)::bigint`;
   // Entries are concatenated in the order of a sorted input (an ORDER BY inside string_agg sorts each

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
 import {
@@ -12,14 +13,28 @@ import {
   type AudienceOutcome,
   type DecisionKey,
 } from './audience.js';
-import { AUDIENCE_WORK_MEM, compileAudience, MEMBER_COLUMNS, overSql, type AudienceSettings } from './audience-query.js';
+import {
+  AUDIENCE_WORK_MEM,
+  compileAudience,
+  contactWindowStart,
+  loadContactInputs,
+  MEMBER_COLUMNS,
+  NO_CONTACT,
+  overSql,
+  type AudienceQuery,
+  type AudienceSettings,
+  type LoadedContact,
+} from './audience-query.js';
 import type { CampaignDetail } from './campaigns.js';
 import type { Channel, ContactRule } from './contact-policy.js';
+import { idsInBucket } from './draws.js';
 
 /*
  * The pre-send forecast: who a campaign would reach now, and why not, with the same precedence and
  * the same rules as a run (audience.ts). Counts only: one aggregate pass over the base (two with a
- * maxRecipients cap), then the rules on distinct inputs and on the few customers resolved one by one.
+ * maxRecipients cap: the histogram of hold-out buckets that places the cut, run while the contact
+ * history is read), then the rules on distinct inputs and on the few customers resolved one by one
+ * (shared addresses, and the cut's bucket, read by id from the campaign's stored draws).
  *
  * The pass is written for PostgreSQL's parallel partial aggregation: every group key is a boolean or
  * an expression of columns with few values (a key computed from the customer id would make the
@@ -83,8 +98,8 @@ interface Row {
   tz: string;
   held_out: boolean;
   over?: boolean;
+  at_cut?: boolean;
   hist: number | null;
-  member?: string | null;
   n: string;
   [bit: `v${number}` | `s${number}`]: boolean | null;
 }
@@ -105,35 +120,53 @@ export async function forecastAudience(options: {
   const t0 = performance.now();
   const { db, detail, rules, now } = options;
   const max = detail.campaign.maxRecipients;
-  const { rows, shared, cut, q } = await withTransaction(db, async (client) => {
+  const compile = (client: pg.ClientBase, contact?: LoadedContact) =>
+    compileAudience({ db: client, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs, contact });
+  // The contact history is read on another connection, with the server's own work_mem (a parallel
+  // sort), while this one sets up and, under a cap, counts the histogram of buckets (which reads no
+  // history).
+  const early = loadContactInputs(db.pool, contactWindowStart(rules, now, options.latenessMs));
+  early.catch(() => undefined); // awaited below; a failure before then must not go unhandled
+  const { rows, shared, cutMembers, cut, q } = await withTransaction(db, async (client) => {
     await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
     await client.query('SET LOCAL jit = off');
-    const q = await compileAudience({ db: client, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs });
-    const part = q.sqlOf('shared');
     const anyShared = (await client.query(`SELECT 1 FROM customers WHERE email_shared OR phone_shared LIMIT 1`)).rowCount;
-    const shared = anyShared
-      ? (await client.query<AudienceMember & { hb: number }>(`${part.sql} SELECT ${MEMBER_COLUMNS} FROM audience WHERE is_shared`, part.params)).rows.map(toMember)
-      : [];
+    const sharedOf = async (query: AudienceQuery) => {
+      if (!anyShared) return [];
+      const part = query.sqlOf('shared');
+      return (await client.query<AudienceMember & { hb: number }>(`${part.sql} SELECT ${MEMBER_COLUMNS} FROM audience WHERE is_shared`, part.params)).rows.map(toMember);
+    };
     let cut = null;
     if (max !== null) {
-      const counts = q.sqlOf('counts');
+      const qc = await compile(client, NO_CONTACT);
+      const counts = qc.sqlOf('counts');
       const histogram = (await client.query<{ hb: number; n: string }>(`${counts.sql} ${HISTOGRAM_SQL('audience')}`, counts.params)).rows;
-      cut = findCut(new Map(histogram.map((r) => [r.hb, Number(r.n)])), shared, max);
+      cut = findCut(new Map(histogram.map((r) => [r.hb, Number(r.n)])), await sharedOf(qc), max);
     }
+    const q = await compile(client, await early);
+    const shared = await sharedOf(q);
     const bits = Array.from({ length: variantBits(q.variantKeys.length) }, (_, j) => `(variant_idx & ${2 ** j}) <> 0 AS v${j}`);
     const segs = q.policySegments.map((_, i) => `s${i}`);
-    // Under a cap, the customers of the cut bucket are kept one by one (lowest ids first).
-    const member = cut ? `CASE WHEN reason IS NULL AND NOT held_out AND hb = ${cut.bucket} THEN id END` : null;
-    // No constant keys and no filter that is always true: each makes PostgreSQL expect more groups
-    // or fewer rows, and drop the aggregation in the workers.
+    // No constant keys, no key computed from the customer id and no filter that is always true: each
+    // makes PostgreSQL expect more groups or fewer rows, and drop the aggregation in the workers.
     const keys = ['is_excluded', 'route', 'tz', ...segs, 'held_out', 'hist', ...bits];
-    if (cut) keys.push(`${overSql(cut)} AS over`, `${member} AS member`);
+    // Under a cap, the customers of the cut bucket (about one in 10,000) are kept one by one, lowest
+    // ids first: their groups are only counted here, and they are read again by id.
+    const atCut = cut ? `reason IS NULL AND NOT held_out AND hb = ${cut.bucket}` : null;
+    if (cut) keys.push(`${overSql(cut)} AS over`, `COALESCE(${atCut}, false) AS at_cut`);
     const result = await client.query<Row>(
       `${q.sql} SELECT ${keys.join(', ')}, count(*) AS n FROM audience ${anyShared ? 'WHERE NOT is_shared' : ''} GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`,
       q.params,
     );
-    const rows = result.rows;
-    return { rows, shared, cut, q };
+    let cutMembers: AudienceMember[] = [];
+    if (cut) {
+      // Found by id from the stored draws (and above them, where draws are live) rather than by a
+      // second pass over the base.
+      const part = q.sqlOf('all', await idsInBucket(client, detail.campaign.id, 'holdout', cut.bucket));
+      const found = await client.query<AudienceMember & { hb: number }>(`${part.sql} SELECT ${MEMBER_COLUMNS} FROM audience WHERE ${atCut} AND NOT is_shared`, part.params);
+      cutMembers = found.rows.map(toMember);
+    }
+    return { rows: result.rows, shared, cutMembers, cut, q };
   });
   const ctx = { detail, rules, policySegments: q.policySegments, now, latenessMs: options.latenessMs, runExpiry: null };
 
@@ -161,7 +194,7 @@ export async function forecastAudience(options: {
 
   // Groups: one decision per distinct input.
   const decisions = new Map<string, AudienceOutcome>();
-  const members: AudienceMember[] = [...shared];
+  const members: AudienceMember[] = [...shared, ...cutMembers];
   for (const m of shared) {
     targeted += 1;
     everyone[m.intended] += 1;
@@ -177,11 +210,7 @@ export async function forecastAudience(options: {
     for (let j = 0; j < nBits; j++) if (r[`v${j}`]) variantIdx += 2 ** j;
     let segBits = 0;
     for (let i = 0; i < q.policySegments.length; i++) if (r[`s${i}`]) segBits += 2 ** i;
-    if (r.member != null) {
-      const m = toMember({ ...route, reason, id: r.member, tz: r.tz, segBits, heldOut: r.held_out, variantIdx, hb: cut!.bucket, hist: r.hist });
-      members.push(m);
-      continue;
-    }
+    if (r.at_cut) continue; // in cutMembers
     if (reason !== null) tally(notSent('SUPPRESSED', reason), n, null);
     else if (r.held_out) tally(notSent('HELD_OUT', 'HELD_OUT'), n, null);
     else if (r.over) tally(notSent('SUPPRESSED', 'OVER_MAX_RECIPIENTS'), n, null);

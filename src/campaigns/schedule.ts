@@ -40,6 +40,9 @@ export interface ScheduleInput {
 export function parseSchedule(input: ScheduleInput, now: Date, path: string): Schedule {
   const given = [input.at != null, input.cron != null, input.localDate != null || input.localTime != null].filter(Boolean).length;
   if (given !== 1) throw badInput(path, 'ONE_OF', 'give exactly one of at, cron (with timeZone), or localDate with localTime');
+  // A zone only qualifies a cron pattern: an instant carries its own offset and a local time is each
+  // recipient's own, so a zone given with either would be silently ignored.
+  if (input.timeZone != null && input.cron == null) throw badInput(`${path}.timeZone`, 'UNEXPECTED_TIME_ZONE', 'timeZone goes with cron only: at carries its offset, localTime is each recipient\'s');
   if (input.at != null) {
     const at = parseInstant(input.at);
     if (!at) throw badInput(`${path}.at`, 'INVALID_DATETIME', 'at is an ISO 8601 date-time with an offset');

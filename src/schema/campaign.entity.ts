@@ -109,7 +109,7 @@ export class CampaignDrawEntity {
   @PrimaryColumn({ name: 'campaign_id', type: 'bigint' }) campaignId: string;
   @PrimaryColumn({ type: 'text' }) salt: string;
   @PrimaryColumn({ type: 'integer' }) chunk: number;
-  @Column({ type: 'bytea' }) buckets: Buffer;
+  @Column({ type: 'smallint', array: true }) buckets: number[];
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
 }
 

@@ -134,7 +134,7 @@ export class CampaignSchedule {
 export class ScheduleInput {
   @Field(() => String, { nullable: true, description: 'Once, at this ISO 8601 instant (with offset).' }) at?: string | null;
   @Field(() => String, { nullable: true, description: 'Recurring: a 5-field cron pattern; every occurrence re-resolves the audience.' }) cron?: string | null;
-  @Field(() => String, { nullable: true, description: 'IANA time zone of the cron pattern (default UTC).' }) timeZone?: string | null;
+  @Field(() => String, { nullable: true, description: 'IANA time zone of the cron pattern (default UTC); refused with at or localDate.' }) timeZone?: string | null;
   @Field(() => String, { nullable: true, description: 'Once, on this date (YYYY-MM-DD) at localTime where each recipient lives.' }) localDate?: string | null;
   @Field(() => String, { nullable: true, description: 'HH:MM (24 h), with localDate.' }) localTime?: string | null;
 }

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bucketOf, type BucketSalt } from '../../src/campaigns/assignment.js';
 import { createCampaign, type CampaignFields } from '../../src/campaigns/campaigns.js';
-import { DRAW_CHUNK_IDS, drawSql, fillCampaignDraws, maintainCampaignDraws } from '../../src/campaigns/draws.js';
+import { DRAW_CHUNK_IDS, drawSql, fillCampaignDraws, idsInBucket, maintainCampaignDraws } from '../../src/campaigns/draws.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { SegmentNode } from '../../src/segmentation/rules.js';
@@ -83,11 +83,27 @@ describe('reading stored draws', () => {
     expect((await fillCampaignDraws({ db, campaignId: id, upToId: BigInt(DRAW_CHUNK_IDS + 5) })).chunks).toBe(0);
   });
 
+  test('the ids of one bucket are found in the stored chunks, up to where they end', async () => {
+    const id = await campaign({ maxRecipients: 100 });
+    await fillCampaignDraws({ db, campaignId: id, upToId: BigInt(DRAW_CHUNK_IDS + 5) });
+    const client = await db.pool.connect();
+    try {
+      const found = await idsInBucket(client, id, 'holdout', 4321);
+      const want: string[] = [];
+      for (let x = 0; x < 2 * DRAW_CHUNK_IDS; x++) if (bucketOf(id, String(x), 'holdout') === 4321) want.push(String(x));
+      expect(found).toEqual({ ids: want, from: String(2 * DRAW_CHUNK_IDS) });
+      expect(want.length).toBeGreaterThan(3);
+      expect(await idsInBucket(client, id, 'variant', 4321)).toEqual({ ids: [], from: '0' });
+    } finally {
+      client.release();
+    }
+  });
+
   test('what is stored is what is read (a wrong chunk shows), and a gap in the chunks makes every draw live', async () => {
     const id = await campaign({ holdoutPercent: 5 });
     await fillCampaignDraws({ db, campaignId: id, upToId: BigInt(DRAW_CHUNK_IDS + 5) });
     const ids = sampleIds(1);
-    await db.pool.query(`UPDATE campaign_draws SET buckets = decode(repeat('0000', 65536), 'hex') WHERE campaign_id = $1 AND salt = 'holdout' AND chunk = 1`, [id]);
+    await db.pool.query(`UPDATE campaign_draws SET buckets = array_fill(0::smallint, ARRAY[65536]) WHERE campaign_id = $1 AND salt = 'holdout' AND chunk = 1`, [id]);
     const wrong = await wrongDraws(id, 'holdout', ids);
     // Every id of chunk 1 now reads bucket 0: those whose true bucket is not 0 differ, the others do not.
     expect(wrong.length).toBeGreaterThan(100);

@@ -63,6 +63,8 @@ describe('parseSchedule', () => {
     ['an instant in the past', { at: '2026-06-15T11:59:00Z' }, 'schedule.at', 'IN_THE_PAST'],
     ['an unknown time zone', { cron: '0 10 * * *', timeZone: 'Mars/Olympus' }, 'schedule.timeZone', 'INVALID_TIME_ZONE'],
     ['an offset instead of a zone', { cron: '0 10 * * *', timeZone: '+02:00' }, 'schedule.timeZone', 'INVALID_TIME_ZONE'],
+    ['a time zone with an instant (its offset says the zone)', { at: '2026-07-01T10:00:00+02:00', timeZone: 'Europe/Paris' }, 'schedule.timeZone', 'UNEXPECTED_TIME_ZONE'],
+    ['a time zone with a local time (each recipient has theirs)', { localDate: '2026-07-01', localTime: '10:00', timeZone: 'Europe/Paris' }, 'schedule.timeZone', 'UNEXPECTED_TIME_ZONE'],
     ['a macro', { cron: '@daily' }, 'schedule.cron', 'INVALID_CRON'],
     ['six fields (seconds)', { cron: '0 0 10 * * *' }, 'schedule.cron', 'INVALID_CRON'],
     ['four fields', { cron: '0 10 * *' }, 'schedule.cron', 'INVALID_CRON'],
