@@ -10,8 +10,8 @@ import { bucketSql, type BucketSalt } from './assignment.js';
  * draws the same buckets again: two per eligible customer, ~2.5 s of CPU on 1M customers. They are a
  * pure function of (campaign, customer id, salt), so they are computed once per campaign, for every
  * integer id of a chunk (customers who do not exist yet included: nothing ever goes stale), and read
- * back with one array subscript. Ids beyond the stored chunks (customers added since) are drawn live, so a
- * campaign without stored draws gives exactly the same answers, only slower.
+ * back with one array subscript. Ids beyond the stored chunks (customers added since) are drawn live,
+ * so a campaign without stored draws gives exactly the same answers, only slower.
  *
  * A worker fills them (maintenance queue) when a campaign is created, duplicated or changed, and the
  * campaigns tick tops them up as the base grows and drops them once a campaign has ended.
@@ -67,7 +67,7 @@ export interface FillResult {
 /**
  * The last chunk worth storing: the chunk of the largest customer id (or of `upToId`), or the one
  * before the first chunk that holds no customer at all, whichever comes first. Stored chunks must run
- * from 0 without a gap (draws are read by offset), so a gap in the ids stops them there; customers
+ * from 0 without a gap (draws are read by position), so a gap in the ids stops them there; customers
  * beyond it are drawn live.
  */
 async function lastChunkToStore(db: Db, upToId?: bigint): Promise<number> {
