@@ -94,9 +94,10 @@ export function lookbackMs(rules: readonly ContactRule[], latenessMs: number): n
  * of the customer's reach code (migration 1764800000000, over the columns the triggers of migration
  * 1764600000000 keep: consent, address, blocklist, shared) in the campaign's routing table (reach.ts).
  * Target, excluded and policy segments share one compilation (joins and parameters), so each
- * customer is tested in one pass, and each segment's condition is evaluated once per row. Contact history and own limits are read first and grouped: customers with the
- * same entries and limits share one `hist` index, so the rules run once per distinct input rather
- * than once per customer.
+ * customer is tested in one pass, and each segment's condition is evaluated once per row. Contact
+ * history and own limits are read first (or given, read on another connection) and grouped:
+ * customers with the same entries and limits share one `hist` index, so the rules run once per
+ * distinct input rather than once per customer.
  */
 export async function compileAudience(options: {
   db: Db | pg.ClientBase;
