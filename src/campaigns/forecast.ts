@@ -21,7 +21,6 @@ import {
   MEMBER_COLUMNS,
   NO_CONTACT,
   overSql,
-  type AudienceQuery,
   type AudienceSettings,
   type LoadedContact,
 } from './audience-query.js';
@@ -131,20 +130,17 @@ export async function forecastAudience(options: {
     await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
     await client.query('SET LOCAL jit = off');
     const anyShared = (await client.query(`SELECT 1 FROM customers WHERE email_shared OR phone_shared LIMIT 1`)).rowCount;
-    const sharedOf = async (query: AudienceQuery) => {
-      if (!anyShared) return [];
-      const part = query.sqlOf('shared');
-      return (await client.query<AudienceMember & { hb: number }>(`${part.sql} SELECT ${MEMBER_COLUMNS} FROM audience WHERE is_shared`, part.params)).rows.map(toMember);
-    };
-    let cut = null;
+    let histogram: { hb: number; n: string }[] = [];
     if (max !== null) {
-      const qc = await compile(client, NO_CONTACT);
-      const counts = qc.sqlOf('counts');
-      const histogram = (await client.query<{ hb: number; n: string }>(`${counts.sql} ${HISTOGRAM_SQL('audience')}`, counts.params)).rows;
-      cut = findCut(new Map(histogram.map((r) => [r.hb, Number(r.n)])), await sharedOf(qc), max);
+      const counts = (await compile(client, NO_CONTACT)).sqlOf('counts');
+      histogram = (await client.query<{ hb: number; n: string }>(`${counts.sql} ${HISTOGRAM_SQL('audience')}`, counts.params)).rows;
     }
     const q = await compile(client, await early);
-    const shared = await sharedOf(q);
+    const sharedPart = q.sqlOf('shared');
+    const shared = anyShared
+      ? (await client.query<AudienceMember & { hb: number }>(`${sharedPart.sql} SELECT ${MEMBER_COLUMNS} FROM audience WHERE is_shared`, sharedPart.params)).rows.map(toMember)
+      : [];
+    const cut = findCut(new Map(histogram.map((r) => [r.hb, Number(r.n)])), shared, max);
     const bits = Array.from({ length: variantBits(q.variantKeys.length) }, (_, j) => `(variant_idx & ${2 ** j}) <> 0 AS v${j}`);
     const segs = q.policySegments.map((_, i) => `s${i}`);
     // No constant keys, no key computed from the customer id and no filter that is always true: each

@@ -284,7 +284,6 @@ export class CampaignResolver {
     return (await countOutcomes(ctx.db, { campaignId: campaign, runId: run ?? null })) as never;
   }
 
-  /** The campaign after a command, and the run it created handed to the workers. */
   /**
    * Asks a worker to store the campaign's draws now rather than at the next tick, so that its first
    * forecasts read them. Best effort: the campaign is saved, and without stored draws the forecast
@@ -295,6 +294,7 @@ export class CampaignResolver {
     return campaign;
   }
 
+  /** The campaign after a command, and the run it created handed to the workers. */
   private async after(ctx: Context, result: TransitionResult): Promise<Campaign> {
     for (const runId of result.runIds ?? (result.runId ? [result.runId] : [])) await scheduleRunPlanning(ctx.services.queues, runId);
     return (await listCampaignsById(ctx, result.campaign.id))[0];

@@ -9,6 +9,6 @@ export function ok<T = any>(r: GraphQLResponse<T>): T {
 
 /** The first error of a response that must have failed, with its extensions (code, field, reason). */
 export function errorOf(r: GraphQLResponse): { message: string; code?: string; field?: string | null; reason?: string } {
-  expect(r.errors, 'expected an error').toBeDefined();
+  expect(r.errors?.length ?? 0, 'expected an error').toBeGreaterThan(0);
   return { message: r.errors![0].message, ...r.errors![0].extensions };
 }
