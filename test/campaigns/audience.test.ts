@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bucketOf, variantBounds, variantOf } from '../../src/campaigns/assignment.js';
 import { planRun } from '../../src/campaigns/campaign-runs.js';
+import { compileAudience, contactWindowStart, loadContactInputs, MAX_MAP_BYTES, type ContactInputs } from '../../src/campaigns/audience-query.js';
 import { createCampaign, loadCampaignDetail, type CampaignChannel } from '../../src/campaigns/campaigns.js';
 import { launchCampaign } from '../../src/campaigns/campaign-commands.js';
 import { createContactPolicy, loadContactRules, setContactPreferences } from '../../src/campaigns/contact-policies.js';
@@ -570,5 +571,61 @@ describe('runs', () => {
     const { rows } = await db.pool.query<{ outcome: string; reason: string }>(`SELECT DISTINCT outcome, reason FROM messages WHERE run_id = $1 ORDER BY reason`, [runId]);
     expect(rows.every((r) => r.outcome === 'SUPPRESSED' && (r.reason === 'NO_ADDRESS' || r.reason === 'NO_CONSENT'))).toBe(true);
     expect(await status(runId)).toEqual({ run: 'COMPLETED', campaign: 'COMPLETED', finished: NOW_C });
+  });
+});
+
+describe('contact inputs', () => {
+  /** Each customer's input as comparable text: history in time order, then own limits. */
+  const text = (input: ContactInputs | null) =>
+    input === null
+      ? 'none'
+      : JSON.stringify({
+          history: input.history.map((e) => [e.at.getTime(), e.reservedAt.getTime(), e.channel, e.category, [...e.tags], e.priority]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+          overrides: input.overrides && { cap: input.overrides.cap ?? null, paused: input.overrides.marketingPausedUntil?.getTime() ?? null },
+        });
+
+  test('each reachable customer is given their own history and limits, whether the id map, the hash join or both carry them', async () => {
+    const detail = await createCampaign({
+      db,
+      input: { name: 'contact inputs', channel: 'PREFERRED', targetSegmentIds: ['T1', 'T2', 'T3'].map((t) => segmentIds.get(t as SegmentKey)!), variants: [{ key: 'A', ...content(['EMAIL', 'SMS']) }] },
+      owner: 'test',
+      now: NOW_B,
+    });
+    const rules = await loadContactRules(db);
+    const from = contactWindowStart(rules, NOW_B, SETTINGS.latenessLimitMs);
+
+    // The reference, read plainly: counted messages in the window, and own limits.
+    const want = new Map<string, string>();
+    const history = new Map<string, HistoryEntry[]>();
+    for (const [id, list] of await readHistory()) history.set(id, list.filter((e) => e.at > from));
+    const prefs = await db.pool.query<{ customer_id: string; cap_max: number | null; cap_unit: 'DAY' | 'WEEK' | null; marketing_paused_until: Date | null }>(`SELECT * FROM customer_contact_preferences`);
+    const limits = new Map(prefs.rows.map((p) => [p.customer_id, { cap: p.cap_max !== null && p.cap_unit ? { max: p.cap_max, unit: p.cap_unit } : null, marketingPausedUntil: p.marketing_paused_until }]));
+    for (const id of new Set([...history.keys(), ...limits.keys()])) {
+      const entries = history.get(id) ?? [];
+      const own = limits.get(id);
+      if (entries.length || own) want.set(id, text({ history: entries, overrides: own && (own.cap || own.marketingPausedUntil) ? own : null }));
+    }
+
+    const read = async (maxMapBytes: number) => {
+      const contact = await loadContactInputs(db.pool, from, maxMapBytes);
+      const q = await compileAudience({ db, detail, rules, now: NOW_B, settings: SETTINGS, latenessMs: SETTINGS.latenessLimitMs, contact });
+      const { rows } = await db.pool.query<{ id: string; hist: number | null }>(`${q.sql} SELECT id, hist FROM audience WHERE reason IS NULL`, q.params);
+      return { contact, got: new Map(rows.map((r) => [r.id, text(r.hist === null ? null : q.inputs[r.hist])])) };
+    };
+    // Ids across 2^53 have history: they always go by hash. 64 bytes map the first 64 ids; 0 none.
+    const whole = await read(MAX_MAP_BYTES);
+    const part = await read(64);
+    const none = await read(0);
+    expect([whole, part, none].map((x) => [x.contact.map !== null, x.contact.others !== null])).toEqual([
+      [true, true],
+      [true, true],
+      [false, true],
+    ]);
+    expect(part.contact.lastId - part.contact.firstId).toBeLessThan(64);
+    expect(whole.got.size).toBeGreaterThan(100);
+    const withInput = [...whole.got].filter(([, t]) => t !== 'none').map(([id]) => id);
+    expect(withInput.some((id) => BigInt(id) > 2n ** 53n)).toBe(true);
+    expect(withInput.some((id) => Number(id) <= part.contact.lastId)).toBe(true);
+    for (const x of [whole, part, none]) for (const [id, t] of x.got) expect(t, id).toBe(want.get(id) ?? 'none');
   });
 });
