@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import { withTransaction } from '../db/transaction.js';
 import {
@@ -13,17 +12,7 @@ import {
   type AudienceOutcome,
   type DecisionKey,
 } from './audience.js';
-import {
-  AUDIENCE_WORK_MEM,
-  compileAudience,
-  contactWindowStart,
-  loadContactInputs,
-  MEMBER_COLUMNS,
-  NO_CONTACT,
-  overSql,
-  type AudienceSettings,
-  type LoadedContact,
-} from './audience-query.js';
+import { AUDIENCE_WORK_MEM, compileAudience, contactWindowStart, loadContactInputs, MEMBER_COLUMNS, overSql, type AudienceSettings } from './audience-query.js';
 import type { CampaignDetail } from './campaigns.js';
 import type { Channel, ContactRule } from './contact-policy.js';
 import { idsInBucket } from './draws.js';
@@ -31,8 +20,8 @@ import { idsInBucket } from './draws.js';
 /*
  * The pre-send forecast: who a campaign would reach now, and why not, with the same precedence and
  * the same rules as a run (audience.ts). Counts only: one aggregate pass over the base (two with a
- * maxRecipients cap: the histogram of hold-out buckets that places the cut, run while the contact
- * history is read), then the rules on distinct inputs and on the few customers resolved one by one
+ * maxRecipients cap: first the histogram of hold-out buckets that places the cut), then the rules on
+ * distinct inputs and on the few customers resolved one by one
  * (shared addresses, and the cut's bucket, read by id from the campaign's stored draws).
  *
  * The pass is written for PostgreSQL's parallel partial aggregation: every group key is a boolean or
@@ -119,23 +108,20 @@ export async function forecastAudience(options: {
   const t0 = performance.now();
   const { db, detail, rules, now } = options;
   const max = detail.campaign.maxRecipients;
-  const compile = (client: pg.ClientBase, contact?: LoadedContact) =>
-    compileAudience({ db: client, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs, contact });
-  // The contact history is read on another connection, with the server's own work_mem (a parallel
-  // sort), while this one sets up and, under a cap, counts the histogram of buckets (which reads no
-  // history).
+  // Contact history is read on another connection, with the server's own work_mem (a parallel sort),
+  // while this one reads the maps of the segments' filtered joins (compileAudience).
   const early = loadContactInputs(db.pool, contactWindowStart(rules, now, options.latenessMs));
-  early.catch(() => undefined); // awaited below; a failure before then must not go unhandled
+  early.catch(() => undefined); // awaited in compileAudience; a failure before then must not go unhandled
   const { rows, shared, cutMembers, cut, q } = await withTransaction(db, async (client) => {
     await client.query(`SET LOCAL work_mem = '${AUDIENCE_WORK_MEM}'`);
     await client.query('SET LOCAL jit = off');
     const anyShared = (await client.query(`SELECT 1 FROM customers WHERE email_shared OR phone_shared LIMIT 1`)).rowCount;
+    const q = await compileAudience({ db: client, detail, rules, now, settings: options.settings, latenessMs: options.latenessMs, contact: early });
     let histogram: { hb: number; n: string }[] = [];
     if (max !== null) {
-      const counts = (await compile(client, NO_CONTACT)).sqlOf('counts');
+      const counts = q.sqlOf('counts');
       histogram = (await client.query<{ hb: number; n: string }>(`${counts.sql} ${HISTOGRAM_SQL('audience')}`, counts.params)).rows;
     }
-    const q = await compile(client, await early);
     const sharedPart = q.sqlOf('shared');
     const shared = anyShared
       ? (await client.query<AudienceMember & { hb: number }>(`${sharedPart.sql} SELECT ${MEMBER_COLUMNS} FROM audience WHERE is_shared`, sharedPart.params)).rows.map(toMember)

@@ -72,6 +72,26 @@ export interface CompiledSegmentList {
   /** Index in `params` of the keyset floor of member lists (null when there are none): see keysetParams. */
   keysetIndex: number | null;
   sensitiveFields: string[];
+  /**
+   * The filtered joins in `from` (see below): each one's exact clause, table, alias, the condition
+   * that selects its rows, and the columns the conditions read (plain `alias.column` only). A caller
+   * may put in place of the clause anything that gives the same columns for every customer: NULLs
+   * where the join brings no row.
+   */
+  filteredJoins: FilteredJoin[];
+}
+
+/** A LEFT JOIN that brings only the rows some comparison can tell apart from a missing row. */
+export interface FilteredJoin {
+  alias: string;
+  table: string;
+  /** The join condition, e.g. `m.customer_id = c.id`. */
+  on: string;
+  /** The clause as it stands in `from`. */
+  clause: string;
+  /** The rows it brings, a condition on `${alias}` (reads `params`). */
+  where: string;
+  columns: string[];
 }
 
 /**
@@ -86,7 +106,7 @@ export function compileSegmentList(
   const params: unknown[] = [];
   const joins = new Map<string, string>();
   /** Filterable joins, and the atoms (comparisons) that read them; null once a use cannot be reasoned about. */
-  const filterable = new Map<string, { table: string; on: string; atoms: Set<string> | null }>();
+  const filterable = new Map<string, { table: string; on: string; atoms: Set<string> | null; columns: Set<string> }>();
   /** Aliases joined while one field's SQL is built. */
   let joinedNow: Set<string> | null = null;
   const aggregates: string[] = [];
@@ -112,7 +132,7 @@ export function compileSegmentList(
     join(alias, sql, filter) {
       if (!joins.has(alias)) {
         joins.set(alias, sql);
-        if (filter) filterable.set(alias, { ...filter, atoms: new Set() });
+        if (filter) filterable.set(alias, { ...filter, atoms: new Set(), columns: new Set() });
       }
       joinedNow?.add(alias);
       return alias;
@@ -209,8 +229,11 @@ export function compileSegmentList(
     for (const alias of aliases) {
       const f = filterable.get(alias);
       if (!f || !f.atoms) continue;
-      if (test !== null && aliases.size === 1 && new RegExp(`^${alias}\\.[a-z_][a-z0-9_]*$`).test(x)) f.atoms.add(test);
-      else f.atoms = null;
+      const column = new RegExp(`^${alias}\\.([a-z_][a-z0-9_]*)$`).exec(x);
+      if (test !== null && aliases.size === 1 && column) {
+        f.atoms.add(test);
+        f.columns.add(column[1]);
+      } else f.atoms = null;
     }
   };
 
@@ -346,16 +369,21 @@ export function compileSegmentList(
   // missing row (all columns NULL). Every other row behaves exactly as a missing one: each condition
   // reads the join only through these comparisons, and is two-valued (a NULL comparison excludes as
   // false does in a positive position, and is coalesced to false under NOT). So the hash PostgreSQL
-  // builds holds the rows that matter (at-risk and lost customers, not the whole metrics table).
+  // builds holds the rows that matter (at-risk and lost customers, not the whole metrics table), and
+  // audiences can read those rows from a map by id instead (mapFilteredJoins, audience-query.ts).
+  const filteredJoins: FilteredJoin[] = [];
   for (const [alias, f] of filterable) {
     if (!f.atoms || f.atoms.size === 0) continue;
     const differs = [...f.atoms].map(
       (atom) => `coalesce(${atom}, false) <> (SELECT coalesce(${atom}, false) FROM (SELECT (NULL::${f.table}).*) ${alias})`,
     );
-    joins.set(alias, `LEFT JOIN (SELECT * FROM ${f.table} ${alias} WHERE ${differs.join(' OR ')}) ${alias} ON ${f.on}`);
+    const where = differs.join(' OR ');
+    const clause = `LEFT JOIN (SELECT * FROM ${f.table} ${alias} WHERE ${where}) ${alias} ON ${f.on}`;
+    joins.set(alias, clause);
+    filteredJoins.push({ alias, table: f.table, on: f.on, clause, where, columns: [...f.columns].sort() });
   }
   const from = ['FROM customers c', ...joins.values(), ...aggregates].join('\n');
-  return { from, conditions, values, params, keysetIndex, sensitiveFields: [...sensitive].sort() };
+  return { from, conditions, values, params, keysetIndex, sensitiveFields: [...sensitive].sort(), filteredJoins };
 }
 
 /** Whether an aggregate of 0 passes the comparison (a customer with no rows). */

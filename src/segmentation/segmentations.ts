@@ -206,7 +206,7 @@ export async function deleteSegmentation(options: { db: Db; id: string }): Promi
 }
 
 /** A segmentation as one query: `SELECT c.id, ${code} ${from} WHERE c.erased_at IS NULL`. */
-export interface CompiledSegmentation extends Omit<CompiledSegmentList, 'conditions' | 'values' | 'keysetIndex'> {
+export interface CompiledSegmentation extends Omit<CompiledSegmentList, 'conditions' | 'values' | 'keysetIndex' | 'filteredJoins'> {
   /** `CASE WHEN <segment 1> THEN 1 ... ELSE 0 END`: first match wins, 0 = everyone else. */
   code: string;
   legend: SnapshotLegendEntry[];

@@ -629,3 +629,52 @@ describe('contact inputs', () => {
     for (const x of [whole, part, none]) for (const [id, t] of x.got) expect(t, id).toBe(want.get(id) ?? 'none');
   });
 });
+
+describe('segments on metrics', () => {
+  test('a campaign excluding a metrics segment, with a policy scoped to another: the id map, or the join when some ids lie too far, gives each customer their rows', async () => {
+    const r = rng(99);
+    const stages = ['LOST', 'AT_RISK', 'ACTIVE', 'NEW'];
+    const stage = new Map<string, string>();
+    for (const c of customers) if (r() < 0.6) stage.set(c.id, stages[Math.floor(r() * stages.length)]);
+    const insert = (ids: string[]) =>
+      db.pool.query(`INSERT INTO customer_metrics (customer_id, lifecycle_stage, computed_at) SELECT *, $3::timestamptz FROM unnest($1::bigint[], $2::text[])`, [ids, ids.map((id) => stage.get(id)), NOW_B]);
+    // The ids just under and past 2^53 lie far beyond the others: a map from the smallest id cannot hold them.
+    const big = (id: string) => BigInt(id) > 1_000_000n;
+    const condition = (s: string) => ({ condition: { field: 'metrics.lifecycle_stage', operator: 'EQ', value: { string: s } } });
+    const lost = (await createSegment({ db, name: 'lost', definition: condition('LOST'), now: NOW_B, limits: LIMITS })).segment.id;
+    const atRisk = (await createSegment({ db, name: 'at risk', definition: condition('AT_RISK'), now: NOW_B, limits: LIMITS })).segment.id;
+    // A policy that never fails, only to make the segment one the rules read.
+    await createContactPolicy({ db, input: { name: 'at risk: roomy cap', kind: 'ROLLING_CAP', maxMessages: 1000, windowHours: 1, segmentId: atRisk, action: 'DEFER' }, now: NOW_B });
+    const detail = await createCampaign({
+      db,
+      input: { name: 'metrics segments', channel: 'EMAIL', category: 'TRANSACTIONAL', targetSegmentIds: [segmentIds.get('T1')!], excludedSegmentIds: [lost], variants: [{ key: 'A', ...content(['EMAIL']) }] },
+      owner: 'test',
+      now: NOW_B,
+    });
+    const rules = await loadContactRules(db);
+    const live = new Set(customers.filter((c) => !c.erased).map((c) => c.id));
+    const targeted = [...members.get('T1')!].filter((id) => live.has(id)).sort(byId);
+
+    const check = async (mapped: boolean) => {
+      const compiled = await compileAudience({ db, detail, rules, now: NOW_B, settings: SETTINGS, latenessMs: SETTINGS.latenessLimitMs });
+      expect(compiled.sql.includes('CROSS JOIN LATERAL')).toBe(mapped);
+      const { rows } = await db.pool.query<{ id: string; is_excluded: boolean; seg_bits: number }>(`${compiled.sql} SELECT id, is_excluded, seg_bits FROM audience`, compiled.params);
+      const has = (id: string, s: string) => stage.get(id) === s && (mapped ? !big(id) : true);
+      expect(rows.map((x) => x.id).sort(byId)).toEqual(targeted);
+      const bit = 2 ** compiled.policySegments.indexOf(atRisk);
+      expect(bit).toBeGreaterThanOrEqual(1);
+      for (const x of rows) {
+        expect(x.is_excluded, x.id).toBe(has(x.id, 'LOST'));
+        expect((x.seg_bits & bit) !== 0, x.id).toBe(has(x.id, 'AT_RISK'));
+      }
+      expect(rows.filter((x) => x.is_excluded).length).toBeGreaterThan(5);
+      expect(rows.filter((x) => (x.seg_bits & bit) !== 0).length).toBeGreaterThan(5);
+      const forecast = await forecastAudience({ db, detail, rules, now: NOW_B, settings: SETTINGS, co2: CO2, latenessMs: SETTINGS.latenessLimitMs });
+      expect(forecast.excluded).toBe(targeted.filter((id) => has(id, 'LOST')).length);
+    };
+    await insert([...stage.keys()].filter((id) => !big(id)));
+    await check(true);
+    await insert([...stage.keys()].filter(big));
+    await check(false);
+  });
+});
