@@ -98,7 +98,7 @@ export function lookbackMs(rules: readonly ContactRule[], latenessMs: number): n
  * history and own limits are read first (or given, read on another connection) and grouped:
  * customers with the same entries and limits share one `hist` index, so the rules run once per
  * distinct input rather than once per customer. Each customer's index is read from a byte map by id
- * (LoadedContact), not joined.
+ * (LoadedContact), and so are the values of the segments' filtered joins (mapFilteredJoins).
  */
 export async function compileAudience(options: {
   db: Db | pg.ClientBase;
