@@ -1,13 +1,14 @@
 import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import { loadAttributeCatalogue } from '../ingestion/attribute-catalogue.js';
-import { compileSegmentList, type CompiledSegmentList, type FilteredJoin } from '../segmentation/compile-segment.js';
+import { compileSegmentList } from '../segmentation/compile-segment.js';
 import { buildFieldRegistry } from '../segmentation/fields/registry.js';
 import { loadSegmentReferences, type SegmentLimits } from '../segmentation/segments.js';
 import { variantBounds } from './assignment.js';
 import { channelsWithContent, type CampaignDetail } from './campaigns.js';
 import type { Channel, ContactRule, CustomerOverrides, HistoryEntry } from './contact-policy.js';
 import { drawSql } from './draws.js';
+import { idMap, mapFilteredJoins, MAX_MAP_BYTES, positionSql, type IdMap } from './id-maps.js';
 import { routeTable, type Route } from './reach.js';
 
 /*
@@ -221,32 +222,14 @@ audience AS (
 const COUNTED = `('RESERVED', 'DEFERRED', 'SENT', 'DELIVERED', 'UNKNOWN')`;
 
 /**
- * Contact inputs as compileAudience binds them: which input (by index) each customer has.
- *
- * `map` holds, for each id from `firstId` to `lastId`, the index of their input plus one (0: none) on
- * `width` big-endian bytes, read with get_byte: one access per customer instead of a probe into a
- * hash of every customer with history (which each parallel worker would also build for itself:
- * ~0.45 s of a 1M forecast here). `others` holds the customers the map does not cover (ids beyond
- * MAX_MAP_BYTES of it, ids from 2^53 on, or all of them with 2^24 distinct inputs or more): their ids
- * as one array literal, with the input of each, joined by hash. Usually empty.
+ * Contact inputs as compileAudience binds them: the inputs, and which one each customer has (`byId`,
+ * list i = input i). A byte map by id instead of a hash of every customer with history, which each
+ * parallel worker would also build for itself (~0.45 s of a 1M forecast here).
  */
 export interface LoadedContact {
-  map: Buffer | null;
-  firstId: number;
-  lastId: number;
-  width: number;
-  others: { ids: string; inputs: number[] } | null;
+  byId: IdMap;
   inputs: ContactInputs[];
 }
-
-/** No contact history and no own limits (a part of the audience that reads neither). */
-export const NO_CONTACT: LoadedContact = { map: null, firstId: 0, lastId: -1, width: 0, others: null, inputs: [] };
-
-/** The largest id map bound to an audience query (64 MiB: 64M ids a byte each, 32M at two bytes). */
-export const MAX_MAP_BYTES = 64 * 1024 * 1024;
-
-/** Bytes per id in the map: enough for the number of inputs plus one (0 means none); 0 when too many. */
-const widthFor = (inputs: number) => (inputs <= 0xff ? 1 : inputs <= 0xffff ? 2 : inputs <= 0xffffff ? 3 : 0);
 
 /**
  * The customer-id → input lookup of a loaded contact as SQL: `sql`, the input's index or NULL (for
@@ -254,19 +237,19 @@ const widthFor = (inputs: number) => (inputs <= 0xff ? 1 : inputs <= 0xffff ? 2 
  * parameters it binds (the last ones of the query).
  */
 function contactLookup(contact: LoadedContact, reachable: string, p: (v: unknown) => string): { sql: string; join: string; params: number } {
+  const { byId } = contact;
+  if (!contact.inputs.length) return { sql: 'NULL::int', join: '', params: 0 };
   const found: string[] = [];
   let join = '';
-  if (contact.map) {
-    // A sub-select: PostgreSQL evaluates it once (an InitPlan) and hands it to the parallel workers.
-    const map = p(contact.map);
-    const byteAt = (k: number) => `get_byte((SELECT ${map}::bytea), ((r.id - ${contact.firstId}) * ${contact.width} + ${k})::int)`;
-    let value = byteAt(0);
-    for (let k = 1; k < contact.width; k++) value = `(${value}) * 256 + ${byteAt(k)}`;
-    found.push(`CASE WHEN ${reachable} AND r.id BETWEEN ${contact.firstId} AND ${contact.lastId} THEN NULLIF(${value}, 0) - 1 END`);
-  }
-  if (contact.others) {
-    const ids = p(contact.others.ids);
-    const inputs = p(contact.others.inputs);
+  let bound = 0;
+  const bind = (v: unknown) => {
+    bound++;
+    return p(v);
+  };
+  if (byId.map) found.push(`CASE WHEN ${reachable} THEN ${positionSql(byId, 'r.id', bind)} - 1 END`);
+  if (byId.otherIds.length) {
+    const ids = bind(`{${byId.otherIds.join(',')}}`);
+    const inputs = bind(byId.otherLists);
     // The arrays go through sub-selects so that the planner does not count the distinct inputs as one
     // per row: as a plain unnest of parameters, the forecast's aggregate would stay out of the
     // parallel workers.
@@ -274,14 +257,13 @@ function contactLookup(contact: LoadedContact, reachable: string, p: (v: unknown
   LEFT JOIN unnest((SELECT ${ids}::bigint[]), (SELECT ${inputs}::int[])) AS h (customer_id, input) ON h.customer_id = r.id AND ${reachable}`;
     found.push('h.input');
   }
-  if (found.length === 0) return { sql: 'NULL::int', join: '', params: 0 };
   // The index is a column of the list of inputs, joined on the lookup (a hash of a few hundred
   // entries): as an expression of the customer id, the planner would expect a group per customer and
   // aggregate the forecast in the leader instead of the parallel workers.
-  const indexes = p(contact.inputs.map((_, i) => i));
+  const indexes = bind(contact.inputs.map((_, i) => i));
   join += `
   LEFT JOIN unnest((SELECT ${indexes}::int[])) AS hi (input) ON hi.input = ${found.length === 1 ? found[0] : `COALESCE(${found.join(', ')})`}`;
-  return { sql: 'hi.input', join, params: (contact.map ? 1 : 0) + (contact.others ? 2 : 0) + 1 };
+  return { sql: 'hi.input', join, params: bound };
 }
 
 /** The start of the contact history these rules can weigh at `now`. */
@@ -301,7 +283,7 @@ export async function loadContactInputs(client: pg.Pool | pg.ClientBase, from: D
   // Entries are concatenated in the order of a sorted input (an ORDER BY inside string_agg sorts each
   // customer's entries apart: 3x slower). Order only decides how well identical histories group: a
   // history is a set, so any order gives the same decisions.
-  // The ids come as one array literal per input, parsed straight into the map (contactMap).
+  // The ids come as one array literal per input, parsed straight into the map (idMap).
   const { rows } = await client.query<{ sig: string; ids: string }>(
     `SELECT sig, array_agg(customer_id)::text AS ids FROM (
        SELECT COALESCE(h.customer_id, p.customer_id) AS customer_id,
@@ -332,7 +314,10 @@ export async function loadContactInputs(client: pg.Pool | pg.ClientBase, from: D
       )
     ).rows.map((c) => [c.id, c]),
   );
-  const lookup = contactMap(rows, maxMapBytes);
+  const byId = idMap(
+    rows.map((r) => r.ids.slice(1, -1).split(',')),
+    maxMapBytes,
+  );
   const inputs = parsed.map(({ entries, limits: [capMax, capUnit, paused] }) => ({
     history: entries.map(([campaignId, channel, at, reservedAt]) => {
       const c = campaigns.get(campaignId)!;
@@ -343,140 +328,7 @@ export async function loadContactInputs(client: pg.Pool | pg.ClientBase, from: D
         ? { cap: capMax && capUnit ? { max: Number(capMax), unit: capUnit as 'DAY' | 'WEEK' } : null, marketingPausedUntil: paused ? new Date(Number(paused)) : null }
         : null,
   }));
-  return { ...lookup, inputs };
-}
-
-/**
- * The id → input lookup of loadContactInputs' rows (row i is input i, its ids one array literal): a
- * byte map from the smallest id, as far as `maxBytes` allows, and the rest by hash (LoadedContact).
- */
-function contactMap(rows: readonly { ids: string }[], maxBytes: number): Omit<LoadedContact, 'inputs'> {
-  const m = idMap(
-    rows.map((r) => r.ids.slice(1, -1).split(',')),
-    maxBytes,
-  );
-  return { map: m.map, firstId: m.firstId, lastId: m.lastId, width: m.width, others: m.otherIds.length ? { ids: `{${m.otherIds.join(',')}}`, inputs: m.otherInputs } : null };
-}
-
-/** Customer ids → the index of the list holding them, plus one, on `width` bytes (0: in none). */
-interface IdMap {
-  map: Buffer | null;
-  firstId: number;
-  lastId: number;
-  width: number;
-  /** Ids the map does not hold (beyond `maxBytes` of it, or from 2^53 on), and their list's index. */
-  otherIds: string[];
-  otherInputs: number[];
-}
-
-/** Maps the ids of each list (decimal text) to the list's index: see IdMap. */
-function idMap(lists: readonly string[][], maxBytes: number): IdMap {
-  const width = widthFor(lists.length);
-  // Ids from 2^53 on round as numbers (NaN here): they are never mapped.
-  const numbers = lists.map((list) => list.map((id) => (id.length < 16 || Number.isSafeInteger(Number(id)) ? Number(id) : NaN)));
-  let first = Infinity;
-  for (const list of numbers) for (const id of list) if (id < first) first = id;
-  const end = width === 0 ? -Infinity : first + Math.floor(maxBytes / width) - 1;
-  let last = -Infinity;
-  for (const list of numbers) for (const id of list) if (id <= end && id > last) last = id;
-  const map = last >= first ? Buffer.alloc((last - first + 1) * width) : null;
-  const otherIds: string[] = [];
-  const otherInputs: number[] = [];
-  numbers.forEach((list, i) =>
-    list.forEach((id, j) => {
-      if (map && id <= last) map.writeUIntBE(i + 1, (id - first) * width, width);
-      else {
-        otherIds.push(lists[i][j]);
-        otherInputs.push(i);
-      }
-    }),
-  );
-  return { map, firstId: map ? first : 0, lastId: map ? last : -1, width: map ? width : 0, otherIds, otherInputs };
-}
-
-/** The most distinct rows (of the columns conditions read) a filtered join may have to be mapped. */
-export const MAX_JOIN_VALUES = 64;
-
-/**
- * The filtered joins of a compiled list (compile-segment.ts: customer_metrics, of which only the rows
- * some comparison can tell apart from a missing row) read from a byte map by customer id instead of
- * joined: the rows they bring are read first, grouped by the values of the columns the conditions
- * read, and each customer's group is looked up with get_byte, its values subscripted from one array
- * per column. A hash probe per customer (a third of a 1M forecast's PostgreSQL time, random reads in
- * a 20 MB table) becomes an array access. Exact: every customer gets the values the join gives them,
- * NULLs where it brings no row. A join keeps its hash when its rows have more than MAX_JOIN_VALUES
- * distinct values (a threshold on an amount: the statistics say so beforehand), or when its ids do
- * not fit a map. Returns `from` and its parameters (`list.params`, then the maps').
- */
-export async function mapFilteredJoins(
-  client: pg.Pool | pg.ClientBase,
-  list: Pick<CompiledSegmentList, 'from' | 'params' | 'filteredJoins'>,
-): Promise<{ from: string; params: unknown[]; mapped: number }> {
-  const params = [...list.params];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  let from = list.from;
-  let mapped = 0;
-  const maps = await Promise.all(list.filteredJoins.map((j) => readJoinMap(client, j, list.params)));
-  list.filteredJoins.forEach((j, i) => {
-    const m = maps[i];
-    if (!m) return;
-    const { ids } = m;
-    // The sub-selects are InitPlans: evaluated once, the arrays typed once, handed to parallel workers.
-    const k = ids.map
-      ? `CASE WHEN c.id BETWEEN ${ids.firstId} AND ${ids.lastId} THEN NULLIF(get_byte((SELECT ${p(ids.map)}::bytea), (c.id - ${ids.firstId})::int), 0) END`
-      : 'NULL::int';
-    const columns = j.columns.map((column, ci) => `((SELECT ${p(m.values[ci])}::text[]::${m.types[ci]}[]))[x.k] AS ${column}`);
-    // A function replacement: the clause's own text may hold `$` patterns.
-    from = from.replace(j.clause, () => `CROSS JOIN LATERAL (SELECT ${columns.join(', ')} FROM (SELECT ${k} AS k) x) ${j.alias}`);
-    mapped++;
-  });
-  return { from, params, mapped };
-}
-
-/** A filtered join's rows as a map (mapFilteredJoins), or null when it keeps its hash join. */
-async function readJoinMap(client: pg.Pool | pg.ClientBase, j: FilteredJoin, params: readonly unknown[]): Promise<{ ids: IdMap; values: (string | null)[][]; types: string[] } | null> {
-  if (j.on !== `${j.alias}.customer_id = c.id` || !j.columns.length) return null;
-  const { rows: meta } = await client.query<{ attname: string; type: string; n_distinct: number | null }>(
-    `SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, s.n_distinct
-     FROM pg_attribute a
-     JOIN pg_class t ON t.oid = a.attrelid
-     JOIN pg_namespace n ON n.oid = t.relnamespace
-     LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = t.relname AND s.attname = a.attname
-     WHERE a.attrelid = $1::regclass AND a.attname = ANY ($2::text[]) AND NOT a.attisdropped`,
-    [j.table, j.columns],
-  );
-  const byName = new Map(meta.map((r) => [r.attname, r]));
-  if (j.columns.some((c) => !byName.has(c))) return null;
-  // Negative: a share of the rows (many values). Unknown (never analysed): tried, and checked below.
-  const distinct = j.columns.reduce((n, c) => n * (byName.get(c)!.n_distinct ?? 1), 1);
-  if (distinct < 0 || distinct > MAX_JOIN_VALUES) return null;
-  // The selection reads some of the list's parameters: renumbered for a query of its own.
-  const own: unknown[] = [];
-  const renumbered = new Map<string, string>();
-  const where = j.where.replace(/\$(\d+)/g, (_: string, n: string) => {
-    let to = renumbered.get(n);
-    if (!to) {
-      own.push(params[Number(n) - 1]);
-      renumbered.set(n, (to = `$${own.length}`));
-    }
-    return to;
-  });
-  const values = j.columns.map((c, i) => `${j.alias}.${c}::text AS v${i}`);
-  const { rows } = await client.query<Record<string, string | null> & { ids: string }>(
-    `SELECT ${values.join(', ')}, array_agg(${j.alias}.customer_id)::text AS ids FROM ${j.table} ${j.alias} WHERE ${where}
-     GROUP BY ${j.columns.map((_, i) => i + 1).join(', ')} LIMIT ${MAX_JOIN_VALUES + 1}`,
-    own,
-  );
-  if (rows.length > MAX_JOIN_VALUES) return null;
-  const ids = idMap(
-    rows.map((r) => r.ids.slice(1, -1).split(',')),
-    MAX_MAP_BYTES,
-  );
-  if (ids.otherIds.length) return null;
-  return { ids, values: j.columns.map((_, i) => rows.map((r) => r[`v${i}`])), types: j.columns.map((c) => byName.get(c)!.type) };
+  return { byId, inputs };
 }
 
 /** What a run copies of its audience (every column its ledger writes and its steps 3–6 read). */

@@ -370,7 +370,7 @@ export function compileSegmentList(
   // reads the join only through these comparisons, and is two-valued (a NULL comparison excludes as
   // false does in a positive position, and is coalesced to false under NOT). So the hash PostgreSQL
   // builds holds the rows that matter (at-risk and lost customers, not the whole metrics table), and
-  // audiences can read those rows from a map by id instead (mapFilteredJoins, audience-query.ts).
+  // audiences can read those rows from a map by id instead (mapFilteredJoins, campaigns/id-maps.ts).
   const filteredJoins: FilteredJoin[] = [];
   for (const [alias, f] of filterable) {
     if (!f.atoms || f.atoms.size === 0) continue;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bucketOf, variantBounds, variantOf } from '../../src/campaigns/assignment.js';
 import { planRun } from '../../src/campaigns/campaign-runs.js';
-import { compileAudience, contactWindowStart, loadContactInputs, MAX_MAP_BYTES, type ContactInputs } from '../../src/campaigns/audience-query.js';
+import { compileAudience, contactWindowStart, loadContactInputs, type ContactInputs } from '../../src/campaigns/audience-query.js';
+import { MAX_MAP_BYTES } from '../../src/campaigns/id-maps.js';
 import { createCampaign, loadCampaignDetail, type CampaignChannel } from '../../src/campaigns/campaigns.js';
 import { launchCampaign } from '../../src/campaigns/campaign-commands.js';
 import { createContactPolicy, loadContactRules, setContactPreferences } from '../../src/campaigns/contact-policies.js';
@@ -616,16 +617,16 @@ describe('contact inputs', () => {
     const whole = await read(MAX_MAP_BYTES);
     const part = await read(64);
     const none = await read(0);
-    expect([whole, part, none].map((x) => [x.contact.map !== null, x.contact.others !== null])).toEqual([
+    expect([whole, part, none].map((x) => [x.contact.byId.map !== null, x.contact.byId.otherIds.length > 0])).toEqual([
       [true, true],
       [true, true],
       [false, true],
     ]);
-    expect(part.contact.lastId - part.contact.firstId).toBeLessThan(64);
+    expect(part.contact.byId.lastId - part.contact.byId.firstId).toBeLessThan(64);
     expect(whole.got.size).toBeGreaterThan(100);
     const withInput = [...whole.got].filter(([, t]) => t !== 'none').map(([id]) => id);
     expect(withInput.some((id) => BigInt(id) > 2n ** 53n)).toBe(true);
-    expect(withInput.some((id) => Number(id) <= part.contact.lastId)).toBe(true);
+    expect(withInput.some((id) => Number(id) <= part.contact.byId.lastId)).toBe(true);
     for (const x of [whole, part, none]) for (const [id, t] of x.got) expect(t, id).toBe(want.get(id) ?? 'none');
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { defineAttribute } from '../../src/customers/attribute-definitions.js';
 import { loadAttributeCatalogue } from '../../src/ingestion/attribute-catalogue.js';
 import { AttributeType } from '../../src/schema/enums.js';
-import { mapFilteredJoins } from '../../src/campaigns/audience-query.js';
+import { mapFilteredJoins } from '../../src/campaigns/id-maps.js';
 import { compileSegment, compileSegmentList } from '../../src/segmentation/compile-segment.js';
 import { operatorsOf, type FieldDef } from '../../src/segmentation/fields/field.js';
 import { buildFieldRegistry, type FieldRegistry } from '../../src/segmentation/fields/registry.js';
